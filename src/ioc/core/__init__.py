@@ -1,0 +1,1 @@
+"""The kernel every module builds on; it imports no module."""

@@ -1,0 +1,87 @@
+"""Helpers for command-line commands of the kernel and of modules."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from . import migrate
+from .runtime import Runtime
+from .security import Principal, PrincipalKind, Role, current_actor
+from .settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print an error for a person and exit non-zero."""
+    click.secho(message, fg="red", err=True)
+    sys.exit(code)
+
+
+def settings_or_exit() -> Settings:
+    """Load settings or exit with the reason."""
+    try:
+        settings = load_settings()
+        settings.check_safe()
+    except SettingsError as exc:
+        fail(str(exc), 2)
+        raise  # unreachable; keeps the type checker informed
+    return settings
+
+
+def cli_actor() -> Principal:
+    """Return the principal recorded in the audit log for command-line writes."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return Principal(kind=PrincipalKind.SYSTEM, id=None, name=f"cli:{name}", role=Role.ADMIN)
+
+
+async def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
+    runtime = Runtime(settings.model_copy(update={"run_background": False}))
+    try:
+        await ensure_database_ready(runtime)
+        await runtime.load_calendar()
+        for manifest in runtime.modules:
+            if manifest.on_startup is not None:
+                await manifest.on_startup(runtime)
+        token = current_actor.set(cli_actor())
+        try:
+            return await work(runtime)
+        finally:
+            current_actor.reset(token)
+    finally:
+        await runtime.db.dispose()
+
+
+def run_with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Run async work against a runtime with no background workers (for commands)."""
+    settings = settings_or_exit()
+    try:
+        return asyncio.run(_with_runtime(settings, work))
+    except (OperationalError, DBAPIError, OSError) as exc:
+        fail(
+            f"Không kết nối được cơ sở dữ liệu / cannot reach the database "
+            f"({settings.resolved_database_url.split('@')[-1]}): {type(exc).__name__}: {str(exc)[:300]}"
+        )
+        raise
+
+
+async def ensure_database_ready(runtime: Runtime) -> None:
+    """Check that the database answers and is migrated to the newest revision."""
+    await runtime.check_database()
+    current = await migrate.current_revision(runtime.settings.resolved_database_url)
+    head = migrate.head_revision()
+    if current != head:
+        raise click.ClickException(
+            f"Cơ sở dữ liệu chưa được nâng cấp (đang ở {current}, cần {head}); chạy `ioc db upgrade`. / "
+            f"The database is at revision {current}, not {head}: run `ioc db upgrade`."
+        )

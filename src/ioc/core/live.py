@@ -1,0 +1,165 @@
+"""Live updates: tails the outbox and fans events out to Server-Sent Events clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from .db import Database
+from .events import DomainEvent
+from .metrics import LIVE_CLIENTS
+from .models import OutboxEvent
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 1000
+BACKLOG_LIMIT = 500
+HEARTBEAT_SECONDS = 15.0
+# Ids are allocated before commit, so a lower id can appear after a higher one; look back this far.
+LOOKBACK_IDS = 200
+
+
+@dataclass(frozen=True)
+class LiveMessage:
+    """One event as sent to browsers."""
+
+    id: int
+    name: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+    @property
+    def audience(self) -> str:
+        """Return who may see the event: "public" or "staff"."""
+        cls = DomainEvent.registry.get(self.name)
+        return cls.audience if cls else "staff"
+
+    def to_sse(self) -> str:
+        """Format the message as one Server-Sent Events frame."""
+        data = json.dumps({"id": self.id, "name": self.name, "payload": self.payload}, ensure_ascii=False)
+        return f"id: {self.id}\nevent: {self.name}\ndata: {data}\n\n"
+
+
+def _message(row: OutboxEvent) -> LiveMessage:
+    return LiveMessage(id=row.id, name=row.name, payload=row.payload, occurred_at=row.occurred_at)
+
+
+class LiveFeed:
+    """Polls the outbox for new rows (from any process) and pushes them to subscriber queues."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._queues: set[asyncio.Queue[LiveMessage | None]] = set()
+        self._seen: set[int] = set()
+        self._cursor: int | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look for new events now."""
+        self._wake.set()
+
+    async def _init_cursor(self) -> int:
+        async with self.db.session() as session:
+            top = int(await session.scalar(select(func.coalesce(func.max(OutboxEvent.id), 0))) or 0)
+            recent = await session.scalars(select(OutboxEvent.id).where(OutboxEvent.id > top - LOOKBACK_IDS))
+            self._seen = set(recent.all())
+        return top
+
+    def _fan_out(self, message: LiveMessage) -> None:
+        for queue in list(self._queues):
+            try:
+                queue.put_nowait(message)
+            except asyncio.QueueFull:
+                # A client too slow to keep up is ended; it reconnects with Last-Event-ID and catches up.
+                self._queues.discard(queue)
+                queue.get_nowait()
+                queue.put_nowait(None)
+
+    async def poll(self) -> int:
+        """Fetch rows committed since the last poll and fan them out; return how many."""
+        if self._cursor is None:
+            self._cursor = await self._init_cursor()
+        floor = max(self._cursor - LOOKBACK_IDS, 0)
+        async with self.db.session() as session:
+            rows = (
+                await session.scalars(select(OutboxEvent).where(OutboxEvent.id > floor).order_by(OutboxEvent.id))
+            ).all()
+        fresh = [row for row in rows if row.id not in self._seen]
+        for row in fresh:
+            self._seen.add(row.id)
+            self._cursor = max(self._cursor, row.id)
+            self._fan_out(_message(row))
+        low = self._cursor - LOOKBACK_IDS
+        self._seen = {seen for seen in self._seen if seen > low}
+        return len(fresh)
+
+    async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 0.5) -> None:
+        """Poll until `stop` is set."""
+        while not stop.is_set():
+            try:
+                await self.poll()
+            except Exception:
+                log.exception("live feed poll failed; retrying")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+        for queue in list(self._queues):
+            self._queues.discard(queue)
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)
+
+    async def backlog(self, after_id: int, limit: int = BACKLOG_LIMIT) -> list[LiveMessage]:
+        """Return events after `after_id`, for a client that reconnects."""
+        async with self.db.session() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxEvent).where(OutboxEvent.id > after_id).order_by(OutboxEvent.id).limit(limit)
+                )
+            ).all()
+        return [_message(row) for row in rows]
+
+    async def stream(
+        self, *, last_event_id: int | None, public_only: bool, names: set[str] | None = None
+    ) -> AsyncIterator[str]:
+        """Yield SSE frames: first what the client missed, then live events, with heartbeats."""
+        queue: asyncio.Queue[LiveMessage | None] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self._queues.add(queue)
+        LIVE_CLIENTS.inc()
+
+        def wanted(message: LiveMessage) -> bool:
+            if public_only and message.audience != "public":
+                return False
+            return names is None or message.name in names or message.name.split(".")[0] in names
+
+        try:
+            yield "retry: 2000\n\n"
+            sent = last_event_id or 0
+            if last_event_id is not None:
+                for message in await self.backlog(last_event_id):
+                    sent = max(sent, message.id)
+                    if wanted(message):
+                        yield message.to_sse()
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield ": ping\n\n"
+                    continue
+                if item is None:
+                    return
+                if last_event_id is not None and item.id <= sent:
+                    continue
+                if wanted(item):
+                    yield item.to_sse()
+        finally:
+            self._queues.discard(queue)
+            LIVE_CLIENTS.dec()

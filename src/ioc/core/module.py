@@ -1,0 +1,180 @@
+"""Module manifests and the loader that checks dependencies and orders modules."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
+
+from .events import Subscription
+from .jobs import JobSpec
+from .security import Role
+
+if TYPE_CHECKING:
+    import click
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from .runtime import Runtime
+
+BUILTIN_PACKAGE = "ioc.modules"
+
+
+class ModuleLoadError(Exception):
+    """The enabled modules cannot be loaded as configured."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A permission a module defines, and the roles that hold it by default."""
+
+    name: str
+    description_vi: str
+    description_en: str
+    roles: tuple[Role, ...] = (Role.ADMIN,)
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A link in the navigation; shown only to callers holding `scope` (None: everyone)."""
+
+    path: str
+    label_vi: str
+    label_en: str
+    scope: str | None = None
+    icon: str = "•"
+    order: int = 100
+    section: str = "desk"  # desk | admin | public
+
+    def label(self, lang: str) -> str:
+        """Return the label in the requested language."""
+        return self.label_en if lang == "en" else self.label_vi
+
+
+@dataclass
+class SeedContext:
+    """What a demo seed gets: a session in the seeding transaction and the runtime."""
+
+    session: AsyncSession
+    runtime: Runtime
+    messages: list[str] = field(default_factory=list)
+
+    def say(self, message: str) -> None:
+        """Report progress to the person who ran the seed."""
+        self.messages.append(message)
+
+
+SeedHook = Callable[[SeedContext], Awaitable[None]]
+StartupHook = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything the kernel needs to know about a module to plug it in."""
+
+    name: str
+    tier: int
+    title_vi: str
+    title_en: str
+    depends_on: tuple[str, ...] = ()
+    api_router: APIRouter | None = None
+    page_router: APIRouter | None = None
+    subscriptions: tuple[Subscription, ...] = ()
+    jobs: tuple[JobSpec, ...] = ()
+    scopes: tuple[Scope, ...] = ()
+    nav: tuple[NavEntry, ...] = ()
+    seed: SeedHook | None = None
+    on_startup: StartupHook | None = None
+    commands: tuple[click.Command, ...] = ()
+    package_dir: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def title(self, lang: str) -> str:
+        """Return the module title in the requested language."""
+        return self.title_en if lang == "en" else self.title_vi
+
+    @property
+    def templates_dir(self) -> Path | None:
+        """Return the module's templates folder, if it has one."""
+        if self.package_dir is None:
+            return None
+        folder = self.package_dir / "templates"
+        return folder if folder.is_dir() else None
+
+    @property
+    def locale_dir(self) -> Path | None:
+        """Return the module's translations folder, if it has one."""
+        if self.package_dir is None:
+            return None
+        folder = self.package_dir / "locale"
+        return folder if folder.is_dir() else None
+
+
+def import_path(name: str) -> str:
+    """Return the package that holds a module: built-ins by short name, others by dotted path."""
+    return name if "." in name else f"{BUILTIN_PACKAGE}.{name}"
+
+
+def _import_manifest(name: str) -> Manifest:
+    package = import_path(name)
+    try:
+        module = importlib.import_module(f"{package}.manifest")
+    except ModuleNotFoundError as exc:
+        if exc.name and (package.startswith(exc.name) or exc.name.startswith(package)):
+            raise ModuleLoadError(
+                f"Module không tồn tại / unknown module: {name!r} (no package {package}.manifest)"
+            ) from exc
+        raise
+    manifest = getattr(module, "manifest", None)
+    if not isinstance(manifest, Manifest):
+        raise ModuleLoadError(f"{package}.manifest has no `manifest = Manifest(...)`")
+    if manifest.name != name.rsplit(".", 1)[-1]:
+        raise ModuleLoadError(f"{package}.manifest names itself {manifest.name!r}, expected {name!r}")
+    return manifest
+
+
+def order_modules(manifests: dict[str, Manifest]) -> list[Manifest]:
+    """Sort manifests so that every module comes after its dependencies; refuse missing or cyclic ones."""
+    for manifest in manifests.values():
+        for dep in manifest.depends_on:
+            if dep not in manifests:
+                raise ModuleLoadError(
+                    f"Module {manifest.name!r} cần module {dep!r} nhưng {dep!r} chưa được bật / "
+                    f"module {manifest.name!r} depends on {dep!r}, which is not enabled"
+                )
+            if manifests[dep].tier > manifest.tier:
+                raise ModuleLoadError(
+                    f"module {manifest.name!r} (tier {manifest.tier}) depends on {dep!r} from a higher tier"
+                )
+    ordered: list[Manifest] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            cycle = " → ".join([*path[path.index(name) :], name])
+            raise ModuleLoadError(f"Phụ thuộc vòng / cyclic module dependency: {cycle}")
+        state[name] = "visiting"
+        for dep in manifests[name].depends_on:
+            visit(dep, [*path, name])
+        state[name] = "done"
+        ordered.append(manifests[name])
+
+    for name in sorted(manifests, key=lambda n: (manifests[n].tier, n)):
+        visit(name, [])
+    return ordered
+
+
+def load_modules(names: list[str]) -> list[Manifest]:
+    """Import the enabled modules' manifests and return them in dependency order."""
+    if len(set(names)) != len(names):
+        raise ModuleLoadError(f"a module is enabled twice: {names}")
+    manifests: dict[str, Manifest] = {}
+    for name in names:
+        manifest = _import_manifest(name)
+        manifests[manifest.name] = manifest
+    return order_modules(manifests)

@@ -1,0 +1,1 @@
+"""Built-in modules, one package per capability."""
