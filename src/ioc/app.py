@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from . import __version__
+from .core.calendar_routes import router as calendar_router
 from .core.errors import IocError
 from .core.http import (
     RequestContextMiddleware,
@@ -26,7 +27,7 @@ from .core.http import (
 )
 from .core.metrics import REGISTRY
 from .core.runtime import SHELL_DIR, Runtime
-from .core.security import Principal, authenticate_request, require_principal
+from .core.security import Principal, authenticate_request, require_scope
 from .core.settings import Settings, get_settings
 from .web.shell import router as shell_router
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     _add_operations_routes(app, runtime)
     _add_live_routes(app, runtime)
+    app.include_router(calendar_router, prefix="/api/v1")
     for manifest in runtime.modules:
         if manifest.api_router is not None:
             app.include_router(manifest.api_router, prefix="/api/v1")
@@ -146,7 +148,7 @@ def _add_live_routes(app: FastAPI, runtime: Runtime) -> None:
     @app.get("/api/v1/live", tags=["live"], summary="Luồng sự kiện trực tiếp (SSE) / live event stream")
     async def live(
         request: Request,
-        _principal: Principal = Depends(require_principal),
+        _principal: Principal = Depends(require_scope("live:read")),
         last_event_id: int | None = Query(None, ge=0),
         events: str | None = Query(None, description="comma-separated event names or module prefixes"),
     ) -> StreamingResponse:

@@ -170,3 +170,53 @@ def echo_table(rows: list[dict[str, Any]]) -> None:
     click.echo("  ".join(k.ljust(widths[k]) for k in keys))
     for row in rows:
         click.echo("  ".join(str(row.get(k, "")).ljust(widths[k]) for k in keys))
+
+
+@main.group()
+def calendar() -> None:
+    """The working calendar: holidays and make-up working days."""
+
+
+@calendar.command("show")
+@click.argument("year", type=int)
+def calendar_show(year: int) -> None:
+    """List the holidays of a year and its number of working days."""
+    from datetime import date, timedelta
+
+    async def show(runtime: Runtime) -> list[dict[str, Any]]:
+        cal = runtime.calendar
+        rows: list[dict[str, Any]] = [
+            {"ngày/day": d.strftime("%d/%m/%Y"), "loại/kind": "nghỉ/holiday", "tên/name": name}
+            for d, name in sorted(cal.holidays(year).items())
+        ]
+        rows += [
+            {"ngày/day": d.strftime("%d/%m/%Y"), "loại/kind": "làm bù/working day", "tên/name": name}
+            for d, (kind, name) in sorted(cal.overrides.items())
+            if kind == "working_day" and d.year == year
+        ]
+        start = date(year, 1, 1)
+        total = sum(cal.is_working_day(start + timedelta(days=i)) for i in range((date(year + 1, 1, 1) - start).days))
+        rows.append({"ngày/day": "", "loại/kind": "ngày làm việc/working days", "tên/name": str(total)})
+        return rows
+
+    echo_table(run_with_runtime(show))
+
+
+@calendar.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]))
+@click.option("--kind", type=click.Choice(["holiday", "working_day"]), required=True)
+@click.option("--name", required=True, help="e.g. 'Nghỉ Tết theo Thông báo của Thủ tướng'")
+def calendar_set(day: Any, kind: str, name: str) -> None:
+    """Record a decided holiday or make-up working day (overrides the law's default)."""
+    from .core.models import CalendarDay
+
+    async def write(runtime: Runtime) -> None:
+        async with runtime.db.transaction() as session:
+            row = await session.get(CalendarDay, day.date())
+            if row is None:
+                session.add(CalendarDay(day=day.date(), kind=kind, name=name))
+            else:
+                row.kind, row.name = kind, name
+
+    run_with_runtime(write)
+    click.echo(f"{day.date():%d/%m/%Y}: {kind} — {name}")

@@ -90,8 +90,10 @@ def _changes(obj: Base) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _identity(obj: Base) -> str:
-    key = inspect(obj).identity
-    return "/".join(str(part) for part in key) if key else "?"
+    state = inspect(obj)
+    # New rows get their identity key only after the flush; their primary key attributes are already set.
+    key = state.identity or state.mapper.primary_key_from_instance(obj)
+    return "/".join(str(part) for part in key) if key and None not in key else "?"
 
 
 def _entry(actor: Principal, action: AuditAction, obj: Base, before: Any, after: Any) -> dict[str, Any]:

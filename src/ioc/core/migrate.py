@@ -55,6 +55,11 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def downgrade(url: str, revision: str) -> None:
+    """Migrate the database back to `revision` ("base" removes everything)."""
+    command.downgrade(alembic_config(url), revision)
+
+
 def make_revision(url: str, message: str, autogenerate: bool = True) -> None:
     """Write a new revision file comparing the models with the database."""
     command.revision(alembic_config(url), message=message, autogenerate=autogenerate)

@@ -31,6 +31,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHELL_DIR = Path(__file__).resolve().parent.parent / "web"
+KERNEL_SCOPES = (
+    Scope("calendar:write", "Ghi ngày nghỉ, ngày làm bù", "Record holidays and make-up working days", (Role.ADMIN,)),
+    Scope(
+        "live:read",
+        "Xem luồng sự kiện trực tiếp",
+        "Watch the live event stream",
+        (Role.HOTLINE_OPERATOR, Role.AGENCY_STAFF, Role.AGENCY_HEAD, Role.LEADER, Role.ADMIN),
+    ),
+)
 
 
 class Runtime:
@@ -61,9 +70,11 @@ class Runtime:
                     raise ValueError(f"job {spec.name!r} is declared twice")
                 specs[spec.name] = spec
         self.jobs = JobRunner(self, specs)
-        self.transport: Transport = (
-            NatsTransport(self, settings.nats_url, settings.nats_stream) if settings.event_transport == "nats" else InProcessTransport(self)
-        )
+        self.transport: Transport
+        if settings.event_transport == "nats":
+            self.transport = NatsTransport(self, settings.nats_url, settings.nats_stream)
+        else:
+            self.transport = InProcessTransport(self)
         self.dispatcher = OutboxDispatcher(self, self.transport)
         self.live = LiveFeed(self.db)
         self.calendar = WorkingCalendar()
@@ -78,8 +89,8 @@ class Runtime:
 
     @property
     def scopes(self) -> list[Scope]:
-        """Return every scope the enabled modules define."""
-        return [scope for m in self.modules for scope in m.scopes]
+        """Return every scope the kernel and the enabled modules define."""
+        return [*KERNEL_SCOPES, *(scope for m in self.modules for scope in m.scopes)]
 
     def scopes_for_role(self, role: Role) -> frozenset[str]:
         """Return the scopes a role holds by default."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ioc.core.db import Base, UTCDateTime
+from ioc.core.db import Base, JsonType, UTCDateTime
 from ioc.core.models import BigIntId
 from ioc.core.time import utc_now
 
@@ -56,6 +57,8 @@ class NotificationDelivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     correlation: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
     requested_by: Mapped[str] = mapped_column(String(120), default="system")
+    # Kept so that a delivery whose template failed can be rendered again after the template is fixed.
+    params: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     # The signing secret of the caller's webhook subscription; None signs with the key derived from
     # the installation's secret. Never shown through the API.
     webhook_secret: Mapped[str | None] = mapped_column(String(200), nullable=True, info={"audit": False})
