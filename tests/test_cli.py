@@ -47,11 +47,13 @@ def test_upgrade_and_seed_twice_give_the_same_demo(sqlite_env: Path) -> None:
     assert "admin" in first.output
     second = runner.invoke(main, ["demo", "seed"])
     assert second.exit_code == 0, second.output
-    created = runner.invoke(main, ["user", "create", "--username", "nguyenvana", "--password", "Mat-khau-123!",
-                                   "--role", "agency_staff"])
+    created = runner.invoke(
+        main, ["user", "create", "--username", "nguyenvana", "--password", "Mat-khau-123!", "--role", "agency_staff"]
+    )
     assert created.exit_code == 0, created.output
-    duplicate = runner.invoke(main, ["user", "create", "--username", "nguyenvana", "--password", "Mat-khau-123!",
-                                     "--role", "agency_staff"])
+    duplicate = runner.invoke(
+        main, ["user", "create", "--username", "nguyenvana", "--password", "Mat-khau-123!", "--role", "agency_staff"]
+    )
     assert duplicate.exit_code != 0
 
 
@@ -83,3 +85,12 @@ def test_production_refuses_the_default_secret(sqlite_env: Path, monkeypatch: py
     result = CliRunner().invoke(main, ["run", "--port", "9"])
     assert result.exit_code == 2
     assert "IOC_SECRET_KEY" in result.output
+
+
+def test_unreachable_broker_stops_the_server_with_a_message(sqlite_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    monkeypatch.setenv("IOC_EVENT_TRANSPORT", "nats")
+    monkeypatch.setenv("IOC_NATS_URL", "nats://127.0.0.1:9")
+    result = CliRunner().invoke(main, ["run", "--port", "9"])
+    assert result.exit_code != 0
+    assert "cannot reach NATS" in result.output

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -29,6 +28,7 @@ from .core.metrics import REGISTRY
 from .core.runtime import SHELL_DIR, Runtime
 from .core.security import Principal, authenticate_request, require_scope
 from .core.settings import Settings, get_settings
+from .web.shell import install_error_pages
 from .web.shell import router as shell_router
 
 STATIC_DIR = SHELL_DIR / "static"
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(OperationalError, database_error_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
+    install_error_pages(app)  # browsers get HTML error pages; API paths keep the JSON above
 
     _add_operations_routes(app, runtime)
     _add_live_routes(app, runtime)
@@ -118,15 +119,7 @@ def _add_operations_routes(app: FastAPI, runtime: Runtime) -> None:
             await runtime.refresh_gauges()
         return PlainTextResponse(generate_latest(REGISTRY).decode(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/docs", include_in_schema=False)
-    async def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="ioc API",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/img/favicon.svg",
-        )
+    # /docs is a shell page (web/shell.py): Swagger UI started by an external script, as the CSP requires.
 
 
 def _sse_response(body: AsyncIterator[str]) -> StreamingResponse:

@@ -10,7 +10,7 @@ import click
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .core import migrate
-from .core.commands import fail, run_with_runtime, settings_or_exit
+from .core.commands import check_brokers, fail, run_with_runtime, settings_or_exit
 from .core.module import ModuleLoadError, SeedContext, load_modules
 from .core.runtime import Runtime
 from .core.settings import SettingsError, load_settings
@@ -57,7 +57,7 @@ def run(host: str, port: int, reload: bool) -> None:
     configure_logging(settings.log_level, settings.log_json)
 
     async def check(runtime: Runtime) -> None:
-        return None
+        await check_brokers(runtime.settings)
 
     run_with_runtime(check)
     try:

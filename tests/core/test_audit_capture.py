@@ -21,6 +21,7 @@ from ioc.core.time import utc_now
 OFFICER = Principal(kind=PrincipalKind.USER, id=7, name="nguyenvana", role=Role.AGENCY_STAFF)
 INTEGRATION = Principal(kind=PrincipalKind.API_KEY, id=12, name="sokhcn-sync", role=Role.AGENCY_STAFF)
 NATIONAL_DAY = date(2025, 9, 2)
+AUDIT_TABLE = Base.metadata.tables[AuditEntry.__tablename__]
 
 
 @contextmanager
@@ -166,8 +167,8 @@ async def test_deleting_an_audit_entry_is_refused(kernel_runtime: Runtime) -> No
     [
         update(AuditEntry).values(actor_name="someone-else"),
         delete(AuditEntry),
-        update(AuditEntry.__table__).values(actor_name="someone-else"),
-        delete(AuditEntry.__table__),
+        update(AUDIT_TABLE).values(actor_name="someone-else"),
+        delete(AUDIT_TABLE),
     ],
     ids=["orm-update", "orm-delete", "table-update", "table-delete"],
 )

@@ -85,3 +85,21 @@ async def ensure_database_ready(runtime: Runtime) -> None:
             f"Cơ sở dữ liệu chưa được nâng cấp (đang ở {current}, cần {head}); chạy `ioc db upgrade`. / "
             f"The database is at revision {current}, not {head}: run `ioc db upgrade`."
         )
+
+
+async def check_brokers(settings: Settings) -> None:
+    """Raise a clear error when a configured message broker cannot be reached."""
+    if settings.event_transport == "nats":
+        import nats
+
+        if not settings.nats_url:
+            raise click.ClickException("IOC_EVENT_TRANSPORT=nats cần IOC_NATS_URL / needs IOC_NATS_URL")
+        try:
+            connection = await nats.connect(
+                settings.nats_url, connect_timeout=3, max_reconnect_attempts=0, allow_reconnect=False
+            )
+        except Exception as exc:
+            raise click.ClickException(
+                f"Không kết nối được NATS / cannot reach NATS at {settings.nats_url}: {type(exc).__name__}: {exc}"
+            ) from exc
+        await connection.close()

@@ -147,6 +147,9 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
             if self.authenticate is not None:
                 await self.authenticate(request)
             response = await call_next(request)
+        except IocError as exc:
+            # Raised by the authenticator (bad API key, CSRF check): outside the app's exception handlers.
+            response = await ioc_error_handler(request, exc)
         except (OperationalError, DBAPIError, ConnectionError) as exc:
             response = await database_error_handler(request, exc)
         route = request.scope.get("route")

@@ -71,7 +71,6 @@ class Settings(BaseSettings):
     smtp_sender: str = "ioc@localhost"
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
-    calendar_file: Path | None = None
 
     @field_validator("modules", mode="before")
     @classmethod

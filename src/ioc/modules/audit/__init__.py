@@ -1,7 +1,7 @@
 """Audit module: read the append-only log of who changed what, and when (the kernel writes it)."""
 
 from .constants import SCOPE_READ
-from .exceptions import AuditEntryNotFound, InvalidPeriod
+from .exceptions import AuditEntryNotFound, InvalidDate, InvalidPeriod
 from .schemas import AuditEntryRead, AuditFilters, FieldChange
 from .service import field_changes, get_entry, list_entries
 
@@ -11,6 +11,7 @@ __all__ = [
     "AuditEntryRead",
     "AuditFilters",
     "FieldChange",
+    "InvalidDate",
     "InvalidPeriod",
     "field_changes",
     "get_entry",

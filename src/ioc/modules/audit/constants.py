@@ -6,8 +6,6 @@ from typing import Final
 
 SCOPE_READ: Final = "audit:read"
 PAGE_PATH: Final = "/admin/audit"
-# The audit module has no login of its own; anonymous visitors of its page are sent to the shell's login page.
-LOGIN_PATH: Final = "/login"
 PAGE_SIZE: Final = 50
 # Column widths of ioc.core.models.AuditEntry, so that filters longer than any stored value are refused early.
 MAX_ACTOR_LENGTH: Final = 120

@@ -28,3 +28,16 @@ class InvalidPeriod(ValidationFailed):
             "Thời điểm kết thúc phải sau thời điểm bắt đầu.",
             "The end of the period must be after its start.",
         )
+
+
+class InvalidDate(ValidationFailed):
+    """A date typed in a filter is not a calendar date."""
+
+    code = "invalid_date"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(
+            f"Ngày không hợp lệ: «{value}» (cần dạng năm-tháng-ngày, ví dụ 2025-07-01).",
+            f"Invalid date: “{value}” (expected year-month-day, e.g. 2025-07-01).",
+            value=value,
+        )

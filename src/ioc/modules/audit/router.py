@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ioc.core.errors import IocError
 from ioc.core.http import Page, PageParams, db_session, page_params
-from ioc.core.security import Principal, optional_principal
+from ioc.core.security import Principal
 from ioc.core.templating import render
 from ioc.core.time import PROVINCE_TZ
 
 from . import service
-from .constants import LOGIN_PATH, PAGE_PATH, PAGE_SIZE, SCOPE_READ
+from .constants import PAGE_PATH, PAGE_SIZE
 from .deps import audit_filters, require_audit_read
-from .exceptions import InvalidPeriod
+from .exceptions import InvalidDate, InvalidPeriod
 from .schemas import AuditEntryRead, AuditFilters
 
 # No write routes, on purpose: the log is append-only and only the kernel writes it.
@@ -58,21 +57,21 @@ async def read_audit_entry(entry_id: int, session: AsyncSession = Depends(db_ses
     return await service.get_entry(session, entry_id)
 
 
-def _day_start(text: str, errors: list[tuple[str, dict[str, str]]]) -> datetime | None:
+def _local_day(text: str) -> datetime | None:
+    """Return the Vietnam-time midnight starting a yyyy-mm-dd day, None for a blank field."""
     if not text.strip():
         return None
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        errors.append(("audit.error.date", {"value": text}))
-        return None
+        raise InvalidDate(text) from None
     return datetime.combine(day, time(), tzinfo=PROVINCE_TZ)
 
 
 @page_router.get(PAGE_PATH)
 async def audit_page(
     request: Request,
-    principal: Principal | None = Depends(optional_principal),
+    _principal: Principal = Depends(require_audit_read),
     session: AsyncSession = Depends(db_session),
     actor: str = "",
     entity_type: str = "",
@@ -80,55 +79,33 @@ async def audit_page(
     action: str = "",
     day_from: str = Query("", alias="from"),
     day_to: str = Query("", alias="to"),
-    page: int = Query(1, ge=1),
+    offset: int = Query(0, ge=0),
 ) -> Response:
     """Show the audit log as a table with filters and an expandable before/after diff per entry."""
-    if principal is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"{LOGIN_PATH}?next={quote(target, safe='')}", status_code=303)
-    if not principal.has(SCOPE_READ):
-        return render(request, "audit/list.html", {"forbidden": True}, status_code=403)
-
     form = {"actor": actor, "entity_type": entity_type, "entity_id": entity_id, "action": action}
     form |= {"from": day_from, "to": day_to}
-    errors: list[tuple[str, dict[str, str]]] = []
-    start = _day_start(day_from, errors)
-    end_day = _day_start(day_to, errors)
-    # "To" is a whole day in the form, so the period runs until the next local midnight.
-    end = end_day + timedelta(days=1) if end_day is not None else None
+    errors: dict[str, IocError] = {}
+    bounds: dict[str, datetime | None] = {}
+    for name, text in (("from", day_from), ("to", day_to)):
+        try:
+            bounds[name] = _local_day(text)
+        except InvalidDate as exc:
+            errors[name] = exc
+    end_day = bounds.get("to")
     filters = AuditFilters(
         actor=actor.strip() or None,
         entity_type=entity_type.strip() or None,
         entity_id=entity_id.strip() or None,
         action=action.strip() or None,
-        occurred_from=start,
-        occurred_to=end,
+        occurred_from=bounds.get("from"),
+        # "To" is a whole day in the form, so the period runs until the next local midnight.
+        occurred_to=end_day + timedelta(days=1) if end_day is not None else None,
     )
-    result = None
+    result: Page[AuditEntryRead] | None = None
     if not errors:
         try:
-            result = await service.list_entries(
-                session, filters, PageParams(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-            )
-        except InvalidPeriod:
-            errors.append(("audit.error.period", {}))
-    pages = max(math.ceil(result.total / PAGE_SIZE), 1) if result else 1
-    kept = {key: value for key, value in form.items() if value.strip()}
-
-    def page_url(number: int) -> str:
-        return f"{PAGE_PATH}?{urlencode({**kept, 'page': number})}"
-
-    return render(
-        request,
-        "audit/list.html",
-        {
-            "form": form,
-            "errors": errors,
-            "entries": [(entry, service.field_changes(entry)) for entry in result.items] if result else [],
-            "total": result.total if result else 0,
-            "page": page,
-            "pages": pages,
-            "prev_url": page_url(page - 1) if page > 1 else None,
-            "next_url": page_url(page + 1) if page < pages else None,
-        },
-    )
+            result = await service.list_entries(session, filters, PageParams(limit=PAGE_SIZE, offset=offset))
+        except InvalidPeriod as exc:
+            errors["to"] = exc
+    rows = [{"entry": entry, "changes": service.field_changes(entry)} for entry in result.items] if result else []
+    return render(request, "audit/list.html", {"form": form, "errors": errors, "rows": rows, "page": result})

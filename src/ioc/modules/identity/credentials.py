@@ -12,43 +12,54 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from ioc.core.settings import Environment
+
 from .constants import API_KEY_PREFIX, LOGIN_FORM_MAX_AGE_SECONDS
 
-_hasher = PasswordHasher()
+# argon2id with the library's defaults (the RFC 9106 low-memory profile).
+STANDARD_HASHER = PasswordHasher()
+# Test suites create hundreds of accounts; in the test environment only, hashing is made cheap. A hash records
+# its own parameters, so verification never depends on which hasher made it.
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 LOGIN_FORM_SALT = "identity.login-form"
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return _hasher.hash(secrets.token_urlsafe(16))
+def hasher_for(env: Environment) -> PasswordHasher:
+    """Return the password hasher of an environment."""
+    return TEST_HASHER if env is Environment.TEST else STANDARD_HASHER
 
 
-async def hash_password(password: str) -> str:
+@lru_cache(maxsize=4)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return str(hasher.hash(secrets.token_urlsafe(16)))
+
+
+async def hash_password(hasher: PasswordHasher, password: str) -> str:
     """Hash a password with argon2id (in a thread: hashing is deliberately slow)."""
-    return await asyncio.to_thread(_hasher.hash, password)
+    return str(await asyncio.to_thread(hasher.hash, password))
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
     try:
-        return bool(_hasher.verify(password_hash, password))
+        return bool(hasher.verify(password_hash, password))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
-async def verify_password(password_hash: str, password: str) -> bool:
+async def verify_password(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
     """Tell whether a password matches its hash."""
-    return await asyncio.to_thread(_verify, password_hash, password)
+    return await asyncio.to_thread(_verify, hasher, password_hash, password)
 
 
-async def spend_verify_time(password: str) -> None:
+async def spend_verify_time(hasher: PasswordHasher, password: str) -> None:
     """Verify against a throwaway hash so that unknown usernames answer as slowly as wrong passwords."""
-    await asyncio.to_thread(_verify, _dummy_hash(), password)
+    await asyncio.to_thread(_verify, hasher, _dummy_hash(hasher), password)
 
 
-def needs_rehash(password_hash: str) -> bool:
-    """Tell whether a hash was made with weaker parameters than today's."""
+def needs_rehash(hasher: PasswordHasher, password_hash: str) -> bool:
+    """Tell whether a hash was made with other parameters than the hasher's (e.g. weaker ones)."""
     try:
-        return bool(_hasher.check_needs_rehash(password_hash))
+        return bool(hasher.check_needs_rehash(password_hash))
     except InvalidHashError:
         return False
 

@@ -35,7 +35,7 @@ async def get_users(session: AsyncSession, user_ids: Sequence[int]) -> list[User
     return list(result)
 
 
-def _filtered(query: Select[tuple[User]], filters: UserFilters) -> Select[tuple[User]]:
+def _filtered(query: Select[User], filters: UserFilters) -> Select[User]:
     if filters.q:
         pattern = f"%{filters.q.strip().lower()}%"
         query = query.where(or_(User.username.like(pattern), func.lower(User.display_name).like(pattern)))

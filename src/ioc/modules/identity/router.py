@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from math import ceil
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -15,6 +14,7 @@ from ioc.core.http import Page, PageParams, db_session, page_params
 from ioc.core.i18n import request_language
 from ioc.core.security import Principal, PrincipalKind, Role, optional_principal, require_principal, require_scope
 from ioc.core.templating import render
+from ioc.core.time import utc_now
 
 from . import credentials, service
 from .constants import LOGIN_CSRF_COOKIE, LOGIN_FORM_MAX_AGE_SECONDS, SCOPE_ADMIN, SCOPE_SELF, SESSION_COOKIE
@@ -74,9 +74,7 @@ def _set_session_cookie(response: Response, runtime: Runtime, token: str) -> Non
 
 
 def _clear_session_cookie(response: Response, runtime: Runtime) -> None:
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=runtime.settings.behind_tls
-    )
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=runtime.settings.behind_tls)
 
 
 def safe_next(target: str | None) -> str:
@@ -111,9 +109,7 @@ async def _log_in(request: Request, session: AsyncSession, username: str, passwo
 # --- JSON API -----------------------------------------------------------------------------------------
 
 
-@api_router.post(
-    "/auth/login", response_model=LoginResponse, responses=LOGIN_ERRORS, summary="Đăng nhập / log in"
-)
+@api_router.post("/auth/login", response_model=LoginResponse, responses=LOGIN_ERRORS, summary="Đăng nhập / log in")
 async def login(
     body: LoginRequest, request: Request, response: Response, session: AsyncSession = Depends(db_session)
 ) -> LoginResponse:
@@ -166,11 +162,12 @@ async def me(
 )
 async def change_password(
     body: PasswordChange,
+    request: Request,
     principal: Principal = Depends(require_scope(SCOPE_SELF)),
     session: AsyncSession = Depends(db_session),
 ) -> Response:
     """Change the caller's password; their other sessions are ended."""
-    await service.change_password(session, principal, body.current_password, body.new_password)
+    await service.change_password(session, _runtime(request), principal, body.current_password, body.new_password)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -206,9 +203,7 @@ async def create_user(
     return user
 
 
-@api_router.get(
-    "/users/{user_id}", response_model=UserRead, responses={**ERRORS, 404: {"description": "not found"}}
-)
+@api_router.get("/users/{user_id}", response_model=UserRead, responses={**ERRORS, 404: {"description": "not found"}})
 async def get_user(
     user_id: int,
     principal: Principal = Depends(require_principal),
@@ -348,15 +343,23 @@ async def login_form(
     """Log in from the HTML form; on success go to `next` if it is a path on this site."""
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
     runtime = _runtime(request)
-    if not (credentials.login_form_token_valid(runtime.settings.secret_key, cookie) and
-            credentials.tokens_match(csrf_token, cookie or "")):
+    if not (
+        credentials.login_form_token_valid(runtime.settings.secret_key, cookie)
+        and credentials.tokens_match(csrf_token, cookie or "")
+    ):
         return _login_page(
-            request, next_path=next, username=username, error=_t(request, "identity.login.form_expired"),
+            request,
+            next_path=next,
+            username=username,
+            error=_t(request, "identity.login.form_expired"),
             status_code=status.HTTP_403_FORBIDDEN,
         )
     if not username.strip() or not password:
         return _login_page(
-            request, next_path=next, username=username, error=_t(request, "identity.login.missing"),
+            request,
+            next_path=next,
+            username=username,
+            error=_t(request, "identity.login.missing"),
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
     try:
@@ -397,7 +400,7 @@ async def admin_users_page(
     request: Request,
     q: str = "",
     role: str = "",
-    page: str = "1",
+    offset: str = "0",
     principal: Principal | None = Depends(optional_principal),
     session: AsyncSession = Depends(db_session),
 ) -> Response:
@@ -405,21 +408,24 @@ async def admin_users_page(
     if principal is None:
         return _login_redirect(request)
     if not principal.has(SCOPE_ADMIN):
-        return render(request, "identity/forbidden.html", status_code=status.HTTP_403_FORBIDDEN)
+        raise Forbidden(
+            "Tài khoản của bạn không được phép quản lý người dùng.",
+            "Your account is not allowed to manage users.",
+            scope=SCOPE_ADMIN,
+        )
+    lang = request_language(request, _runtime(request).settings.default_language)
     chosen_role = role if role in {r.value for r in Role} else ""
-    number = max(int(page), 1) if page.isdigit() else 1
+    skip = int(offset) if offset.isdigit() else 0
     filters = UserFilters(q=q.strip()[:80] or None, role=Role(chosen_role) if chosen_role else None)
-    users, total = await service.list_users(session, filters, ADMIN_PAGE_SIZE, (number - 1) * ADMIN_PAGE_SIZE)
+    users, total = await service.list_users(session, filters, ADMIN_PAGE_SIZE, skip)
     return render(
         request,
         "identity/admin_users.html",
         {
-            "users": users,
-            "total": total,
-            "page": number,
-            "pages": max(ceil(total / ADMIN_PAGE_SIZE), 1),
+            "page": Page[UserRead](items=users, total=total, limit=ADMIN_PAGE_SIZE, offset=skip),
             "q": q.strip()[:80],
             "role": chosen_role,
-            "roles": list(Role),
+            "role_options": [(r.value, _runtime(request).translator(f"identity.role.{r.value}", lang)) for r in Role],
+            "now": utc_now(),
         },
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from argon2 import PasswordHasher
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,6 +68,10 @@ class ResolvedSession:
 
     principal: Principal
     csrf_token: str
+
+
+def _hasher(runtime: Runtime) -> PasswordHasher:
+    return credentials.hasher_for(runtime.settings.env)
 
 
 # --- validation -----------------------------------------------------------------------------------
@@ -143,7 +148,8 @@ def _clean_scopes(runtime: Runtime, scopes: Sequence[str], field: str = "extra_s
     return cleaned
 
 
-def _role(value: Role | str) -> Role:
+def parse_role(value: Role | str) -> Role:
+    """Return the role named `value`, or raise a ValidationFailed listing the roles."""
     try:
         return Role(value)
     except ValueError:
@@ -186,7 +192,7 @@ async def create_user(
         display_name=display_name.strip() or username,
         email=_clean_email(email),
         phone=_clean_phone(phone),
-        role=_role(role).value,
+        role=parse_role(role).value,
         agency_id=agency_id,
         unit_codes=_clean_unit_codes(unit_codes),
         extra_scopes=_clean_scopes(runtime, extra_scopes),
@@ -196,7 +202,7 @@ async def create_user(
     )
     if await repository.get_user_by_username(session, username) is not None:
         raise UsernameTaken(username)
-    user.password_hash = await credentials.hash_password(password)
+    user.password_hash = await credentials.hash_password(_hasher(runtime), password)
     repository.add(session, user)
     try:
         # A savepoint, so that losing a race on the unique username leaves the caller's transaction usable.
@@ -268,7 +274,7 @@ async def update_user(session: AsyncSession, runtime: Runtime, user_id: int, cha
         user.is_active = changes.is_active
     if "password" in sent and changes.password is not None:
         check_password_policy(changes.password)
-        user.password_hash = await credentials.hash_password(changes.password)
+        user.password_hash = await credentials.hash_password(_hasher(runtime), changes.password)
         # A reset is how an administrator helps a locked-out user back in.
         user.failed_logins = 0
         user.locked_until = None
@@ -346,7 +352,7 @@ async def check_credentials(
     await _refuse_throttled_address(session, runtime, ip, now)
     user = await repository.get_user_by_username(session, normalise_username(username))
     if user is None:
-        await credentials.spend_verify_time(password)
+        await credentials.spend_verify_time(_hasher(runtime), password)
         await _count_failure(session, runtime, ip, now)
         raise InvalidCredentials()
     if user.locked_until is not None:
@@ -356,7 +362,7 @@ async def check_credentials(
         # The lock is over: the count starts again.
         user.locked_until = None
         user.failed_logins = 0
-    if not await credentials.verify_password(user.password_hash, password):
+    if not await credentials.verify_password(_hasher(runtime), user.password_hash, password):
         await _count_failure(session, runtime, ip, now)
         user.failed_logins = (user.failed_logins or 0) + 1
         # Whoever typed the wrong password is not known to be the account's owner.
@@ -364,15 +370,19 @@ async def check_credentials(
         if user.failed_logins >= runtime.settings.login_max_failures:
             user.locked_until = now + _lockout(runtime)
             audit.record(
-                session, ANONYMOUS, "account_locked", User.__tablename__, str(user.id),
+                session,
+                ANONYMOUS,
+                "account_locked",
+                User.__tablename__,
+                str(user.id),
                 after={"until": user.locked_until, "ip": ip},
             )
             raise AccountLocked(user.locked_until)
         raise InvalidCredentials()
     if not user.is_active:
         raise AccountDisabled()
-    if credentials.needs_rehash(user.password_hash):
-        user.password_hash = await credentials.hash_password(password)
+    if credentials.needs_rehash(_hasher(runtime), user.password_hash):
+        user.password_hash = await credentials.hash_password(_hasher(runtime), password)
     return user
 
 
@@ -458,7 +468,7 @@ async def resolve_session(session: AsyncSession, runtime: Runtime, token: str) -
 
 
 async def change_password(
-    session: AsyncSession, principal: Principal, current_password: str, new_password: str
+    session: AsyncSession, runtime: Runtime, principal: Principal, current_password: str, new_password: str
 ) -> None:
     """Let users change their own password; their other sessions end."""
     if principal.kind is not PrincipalKind.USER or principal.id is None:
@@ -468,12 +478,12 @@ async def change_password(
     user = await repository.get_user(session, principal.id)
     if user is None:
         raise NotFound("Không tìm thấy người dùng.", "User not found.")
-    if not await credentials.verify_password(user.password_hash, current_password):
+    if not await credentials.verify_password(_hasher(runtime), user.password_hash, current_password):
         raise ValidationFailed(
             "Mật khẩu hiện tại không đúng.", "The current password is wrong.", field="current_password"
         )
     check_password_policy(new_password)
-    user.password_hash = await credentials.hash_password(new_password)
+    user.password_hash = await credentials.hash_password(_hasher(runtime), new_password)
     await session.flush()
     await repository.delete_user_sessions(session, user.id, keep=principal.session_id)
 
@@ -514,7 +524,8 @@ async def create_api_key(
     owner = await repository.get_user(session, owner_id)
     if owner is None or not owner.is_active:
         raise ValidationFailed(
-            "Người dùng không tồn tại hoặc đã bị vô hiệu hoá.", "The user does not exist or is deactivated.",
+            "Người dùng không tồn tại hoặc đã bị vô hiệu hoá.",
+            "The user does not exist or is deactivated.",
             field="user_id",
         )
     scopes: list[str] | None = None

@@ -6,7 +6,8 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError, nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from .exceptions import TemplateInvalid
 
@@ -28,14 +29,15 @@ def check_template(source: str) -> None:
             f"Mẫu tin sai cú pháp (dòng {exc.lineno}): {exc.message}",
             f"Template syntax error (line {exc.lineno}): {exc.message}",
         ) from exc
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
-        if isinstance(node, nodes.Getattr):
-            name: object = node.attr
-        elif isinstance(node, nodes.Getitem):
-            name = getattr(node.arg, "value", None)
-        else:
-            # `x|attr("__class__")` is the filter spelling of the same trick.
-            name = getattr(node.args[0], "value", None) if node.name == "attr" and node.args else None
+    names: list[object] = [node.attr for node in tree.find_all(nodes.Getattr)]
+    names += [getattr(node.arg, "value", None) for node in tree.find_all(nodes.Getitem)]
+    # `x|attr("__class__")` is the filter spelling of the same trick.
+    names += [
+        getattr(node.args[0], "value", None)
+        for node in tree.find_all(nodes.Filter)
+        if node.name == "attr" and node.args
+    ]
+    for name in names:
         if _is_private(name):
             raise TemplateInvalid(
                 f"Mẫu tin không được truy cập thuộc tính nội bộ ({name}).",

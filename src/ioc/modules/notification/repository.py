@@ -40,7 +40,7 @@ async def template_identities(session: AsyncSession) -> set[tuple[str, str, str]
     rows = await session.execute(
         select(NotificationTemplate.key, NotificationTemplate.channel, NotificationTemplate.lang)
     )
-    return {(key, channel, lang) for key, channel, lang in rows.tuples()}
+    return {(key, channel, lang) for key, channel, lang in rows}
 
 
 def add(session: AsyncSession, row: NotificationTemplate | NotificationDelivery) -> None:
@@ -48,7 +48,9 @@ def add(session: AsyncSession, row: NotificationTemplate | NotificationDelivery)
     session.add(row)
 
 
-async def get_delivery(session: AsyncSession, delivery_id: int, *, for_update: bool = False) -> NotificationDelivery | None:
+async def get_delivery(
+    session: AsyncSession, delivery_id: int, *, for_update: bool = False
+) -> NotificationDelivery | None:
     """Return a delivery by id, locking it when asked."""
     query = select(NotificationDelivery).where(NotificationDelivery.id == delivery_id)
     if for_update:

@@ -60,6 +60,7 @@ class Agency(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    search_name: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(30), index=True)
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("org_unit_agency.id", ondelete="SET NULL"), nullable=True, index=True

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from ioc.core.settings import Settings
 
 from ..constants import ChannelKind
-from .base import Channel, DeliveryResult, OutgoingMessage, Outcome, classify_http_status, post_json
+from .base import Channel, DeliveryResult, Outcome, OutgoingMessage, classify_http_status, post_json
 from .sms import SmsChannel, check_sms_length, normalize_phone, sms_segments, strip_diacritics
 from .smtp import EmailChannel, normalize_email
 from .webhook import WebhookChannel, derive_webhook_key, normalize_url, sign, verify_signature

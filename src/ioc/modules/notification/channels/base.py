@@ -91,15 +91,15 @@ async def post_json(
     url: str,
     content: bytes,
     headers: dict[str, str],
-    timeout: float,
+    timeout_seconds: float,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> DeliveryResult:
     """POST a JSON body and classify the answer; network trouble and timeouts are retryable."""
     try:
-        async with httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False) as client:
+        async with httpx.AsyncClient(timeout=timeout_seconds, transport=transport, follow_redirects=False) as client:
             response = await client.post(url, content=content, headers=headers)
     except httpx.TimeoutException as exc:
-        return DeliveryResult.retry(f"timeout after {timeout:g}s: {type(exc).__name__}")
+        return DeliveryResult.retry(f"timeout after {timeout_seconds:g}s: {type(exc).__name__}")
     except httpx.HTTPError as exc:
         return DeliveryResult.retry(f"{type(exc).__name__}: {exc}")
     snippet = response.text[:RESPONSE_SNIPPET]

@@ -61,7 +61,8 @@ class EmailChannel:
         mail["Message-ID"] = make_msgid(idstring=f"notification-{message.delivery_id}", domain=domain)
         mail["Content-Language"] = message.lang
         mail["X-IOC-Delivery"] = str(message.delivery_id)
-        mail.set_content(message.body, charset="utf-8")
+        # base64 keeps the body 7-bit clean for relays without 8BITMIME; it is compact for Vietnamese.
+        mail.set_content(message.body, charset="utf-8", cte="base64")
         return mail
 
     async def send(self, message: OutgoingMessage) -> DeliveryResult:
