@@ -25,7 +25,16 @@ from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Route, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Route,
+    ViewportSize,
+    async_playwright,
+)
 
 from ioc.app import create_app
 from ioc.core.commands import cli_actor
@@ -48,7 +57,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DESK_VIEWPORT = {"width": 1366, "height": 860}
+DESK_VIEWPORT = ViewportSize(width=1366, height=860)
 SERVER_START_TIMEOUT = 30.0
 DEFAULT_TIMEOUT_MS = 15_000
 
@@ -182,9 +191,7 @@ async def playwright_driver() -> AsyncIterator[Playwright]:
 @pytest.fixture(scope="session")
 async def browser(playwright_driver: Playwright, chromium_path: str) -> AsyncIterator[Browser]:
     """Launch the system Chromium headless, once per session."""
-    instance = await playwright_driver.chromium.launch(
-        executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True
-    )
+    instance = await playwright_driver.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
     yield instance
     await instance.close()
 

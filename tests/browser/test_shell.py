@@ -6,15 +6,14 @@ import re
 
 import pytest
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page, expect
-
+from playwright.async_api import Page, ViewportSize, expect
 from tests.browser.conftest import BrowserLogin, LiveServer, PageGuard
 
 pytestmark = pytest.mark.browser
 
 COMMUNE_COUNT = 96
-PHONE = {"width": 375, "height": 740}
-SMALLEST = {"width": 360, "height": 740}
+PHONE = ViewportSize(width=375, height=740)
+SMALLEST = ViewportSize(width=360, height=740)
 
 
 def relative_luminance(css_color: str) -> float:
@@ -89,7 +88,8 @@ async def test_keyboard_reaches_the_skip_link_and_the_navigation(page: Page) -> 
     skip = page.locator(".skip-link")
     await expect(skip).to_be_focused()
     box = await skip.bounding_box()
-    assert box is not None and box["y"] >= 0, "the focused skip link is on screen"
+    assert box is not None
+    assert box["y"] >= 0, "the focused skip link is on screen"
 
     await page.keyboard.press("Enter")
     await expect(page.locator("#main")).to_be_focused()
@@ -118,7 +118,7 @@ async def test_api_docs_run_swagger_ui_from_local_assets(page: Page, live_server
 
 
 async def test_wall_mode_is_dark_and_legible(page: Page, browser_login: BrowserLogin) -> None:
-    await page.set_viewport_size({"width": 1920, "height": 1080})
+    await page.set_viewport_size(ViewportSize(width=1920, height=1080))
     await browser_login(page, display_name="Lê Thị Hoa")
     await page.goto("/?mode=wall")
     await expect(page.locator("html")).to_have_class("theme-wall")
@@ -157,7 +157,8 @@ async def test_desk_layout_fits_the_smallest_phone_and_opens_its_menu(page: Page
 async def test_unknown_page_shows_the_html_error_page(page: Page, page_guard: PageGuard) -> None:
     page_guard.allow_console(r"status of 404")
     response = await page.goto("/khong-co-trang-nay")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     await expect(page.get_by_role("heading", level=1)).to_have_text("Không tìm thấy trang")
     await expect(page.get_by_role("link", name="Về trang chủ")).to_be_visible()
 
@@ -175,8 +176,10 @@ async def test_the_guard_catches_console_errors_page_errors_and_other_hosts(page
         await page.goto("http://203.0.113.7/elsewhere")
     problems = "\n".join(page_guard.problems())
     assert "console error: deliberate console error" in problems
-    assert "Content Security Policy" in problems and "203.0.113.7/tiles/1.png" in problems
-    assert "uncaught page error" in problems and "deliberate page error" in problems
+    assert "Content Security Policy" in problems
+    assert "203.0.113.7/tiles/1.png" in problems
+    assert "uncaught page error" in problems
+    assert "deliberate page error" in problems
     assert "request to another host: GET http://203.0.113.7/elsewhere" in problems
     # Everything above was provoked on purpose; the test passes only if the guard saw all of it.
     page_guard.console_errors.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from tests.test_architecture import check_source
 
 import ioc.modules
 from ioc.app import create_app
@@ -62,6 +64,8 @@ def generated(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     (root / "src" / "ioc" / "modules").symlink_to(MODULES_DIR, target_is_directory=True)
     try:
         create_module(root, name, title_vi=TITLE_VI, title_en=TITLE_EN)
+        # The import system caches folder listings; a package created a moment ago must be found.
+        importlib.invalidate_caches()
         yield name, root
     finally:
         shutil.rmtree(MODULES_DIR / name, ignore_errors=True)
@@ -102,6 +106,19 @@ async def test_enabled_module_shows_its_page_endpoint_and_navigation(
         assert status.status_code == 200
         assert status.json()["database_ok"] is True
         assert status.json()["title_vi"] == TITLE_VI
+
+
+def test_generated_code_follows_the_house_rules(generated: tuple[str, Path]) -> None:
+    name, root = generated
+    package = MODULES_DIR / name
+    for path in sorted(package.rglob("*.py")):
+        dotted = ".".join(["ioc", "modules", name, *path.relative_to(package).with_suffix("").parts])
+        is_package = path.name == "__init__.py"
+        module = dotted.removesuffix(".__init__")
+        source = path.read_text(encoding="utf-8")
+        assert check_source(source, module, is_package=is_package, depends_on={name: ()}) == [], path.name
+    assert (root / "docs" / "modules" / f"{name}.md").is_file()
+    assert (package / "README.md").is_file()
 
 
 def test_generated_code_passes_ruff(generated: tuple[str, Path]) -> None:

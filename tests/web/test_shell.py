@@ -244,8 +244,13 @@ async def test_home_page_shows_staff_their_functions_map_and_system_status(
         session.add_all(
             [
                 OutboxEvent(event_id="e-recent", name="x.happened", payload={}, occurred_at=now - timedelta(hours=2)),
-                OutboxEvent(event_id="e-old", name="x.happened", payload={}, occurred_at=now - timedelta(days=3),
-                            published_at=now - timedelta(days=3)),
+                OutboxEvent(
+                    event_id="e-old",
+                    name="x.happened",
+                    payload={},
+                    occurred_at=now - timedelta(days=3),
+                    published_at=now - timedelta(days=3),
+                ),
                 Job(name="x.do", payload={}, run_at=now, status=JobStatus.DEAD, last_error="failed"),
                 Job(name="x.do", payload={}, run_at=now + timedelta(hours=1), status=JobStatus.PENDING),
                 Job(name="x.do", payload={}, run_at=now + timedelta(hours=1), status=JobStatus.PENDING),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 import uuid
@@ -148,8 +149,11 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
                 await self.authenticate(request)
             response = await call_next(request)
         except IocError as exc:
-            # Raised by the authenticator (bad API key, CSRF check): outside the app's exception handlers.
-            response = await ioc_error_handler(request, exc)
+            # Raised by the authenticator (bad API key, CSRF check), outside the routing layer: use the app's
+            # own handler so that browsers still get the HTML error page.
+            handler = request.app.exception_handlers.get(IocError, ioc_error_handler)
+            result = handler(request, exc)
+            response = await result if inspect.isawaitable(result) else result
         except (OperationalError, DBAPIError, ConnectionError) as exc:
             response = await database_error_handler(request, exc)
         route = request.scope.get("route")

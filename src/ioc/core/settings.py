@@ -6,10 +6,11 @@ import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 ENV_PREFIX = "IOC_"
 # Never valid outside development: the app refuses to start with it.
@@ -54,7 +55,7 @@ class Settings(BaseSettings):
     nats_url: str = ""
     event_transport: str = Field(default="inprocess", pattern="^(inprocess|nats)$")
     nats_stream: str = Field(default="IOC_EVENTS", pattern="^[A-Za-z0-9_-]+$")
-    modules: list[str] = Field(default_factory=lambda: list(DEFAULT_MODULES))
+    modules: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_MODULES))
     default_language: str = Field(default="vi", pattern="^(vi|en)$")
     timezone: str = "Asia/Ho_Chi_Minh"
     province_code: str = "80"
@@ -101,6 +102,12 @@ def _unknown_environment_keys(environ: dict[str, str]) -> list[str]:
     return sorted(key for key in environ if key.upper().startswith(ENV_PREFIX) and key.upper() not in known)
 
 
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    name = ".".join(str(part) for part in loc).upper()
+    # Extra keys read from .env keep their prefix; fields do not have it.
+    return name if name.startswith(ENV_PREFIX) else ENV_PREFIX + name
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read settings, failing with a clear message on unknown or malformed values."""
     unknown = _unknown_environment_keys(dict(os.environ))
@@ -108,10 +115,10 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError("Thiết lập không được hỗ trợ / unknown setting(s): " + ", ".join(unknown))
     try:
         return Settings(**overrides)
+    except PydanticSettingsError as exc:
+        raise SettingsError(f"Thiết lập không đọc được / unreadable setting: {exc}") from exc
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{ENV_PREFIX}{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{_setting_name(err['loc'])}: {err['msg']}" for err in exc.errors())
         raise SettingsError(f"Thiết lập không hợp lệ / invalid setting(s): {problems}") from exc
 
 

@@ -168,6 +168,7 @@ class TestUnitImportRules:
             report = await service.import_units_csv(session, (closing + opening).encode())
         assert (report.created, report.updated) == (1, 1)
         async with runtime.db.session() as session:
+            current = await org_unit.get_unit(session, "80")
             now = await org_unit.get_unit(session, "80", date(2026, 1, 1))
             later = await org_unit.get_unit(session, "80", date(2030, 1, 1))
             # The communes still point at the 2025 version; their ancestors follow the code to the new one.
@@ -175,6 +176,8 @@ class TestUnitImportRules:
         assert now is not None
         assert later is not None
         assert (now.name, later.name) == ("Tỉnh Tây Ninh", "Tỉnh Tây Ninh mới")
+        assert current is not None
+        assert current.name == "Tỉnh Tây Ninh"  # without a date: today's version, not the planned one
         assert [a.name for a in ancestors_later] == ["Tỉnh Tây Ninh mới"]
 
     async def test_parent_links_may_not_form_a_cycle(self, runtime: Runtime) -> None:

@@ -79,7 +79,10 @@ def _clear_session_cookie(response: Response, runtime: Runtime) -> None:
 
 def safe_next(target: str | None) -> str:
     """Return `target` if it is a path on this site, else "/" (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    # Browsers drop tabs and newlines and read a backslash as "/": "/<tab>/evil.example" would leave the site.
+    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
         return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
@@ -293,10 +296,9 @@ def _login_page(
 ) -> Response:
     runtime = _runtime(request)
     secret = runtime.settings.secret_key
-    token = request.cookies.get(LOGIN_CSRF_COOKIE)
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
     if not credentials.login_form_token_valid(secret, token):
         token = credentials.new_login_form_token(secret)
-    assert token is not None
     request.state.csrf_token = token
     response = render(
         request,

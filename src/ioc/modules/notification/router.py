@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from enum import Enum
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.core.http import Page, PageParams, db_session, page_params
+from ioc.core.i18n import request_language
 from ioc.core.security import Principal, optional_principal
 from ioc.core.templating import render
 
@@ -157,8 +158,19 @@ def _login_redirect(request: Request) -> Response:
 
 
 def _forbidden_page(request: Request) -> Response:
-    # Browsers get a readable refusal rather than a JSON error.
-    return render(request, "notification/forbidden.html", status_code=status.HTTP_403_FORBIDDEN)
+    # Browsers get the shell's readable refusal rather than a JSON error.
+    return render(
+        request,
+        "error.html",
+        {
+            "status_code": status.HTTP_403_FORBIDDEN,
+            "title_key": "shell.error.403.title",
+            "text_key": "shell.error.403.text",
+            "message": None,
+            "request_id": getattr(request.state, "request_id", None),
+        },
+        status_code=status.HTTP_403_FORBIDDEN,
+    )
 
 
 def _choice(enum: type[E], value: str) -> E | None:
@@ -190,20 +202,17 @@ async def deliveries_page(
     page = await service.list_deliveries(
         session, filters, PageParams(limit=PAGE_SIZE, offset=start), reveal_recipients=principal.is_admin
     )
-    query = {key: str(value) for key, value in filters.model_dump(exclude_none=True).items()}
-    previous_offset = max(start - PAGE_SIZE, 0) if start > 0 else None
-    next_offset = start + PAGE_SIZE if start + PAGE_SIZE < page.total else None
+    lang = request_language(request, request.app.state.runtime.settings.default_language)
+    translate = request.app.state.runtime.translator
     return render(
         request,
         "notification/deliveries.html",
         {
             "page": page,
             "filters": filters,
-            "statuses": list(DeliveryStatus),
-            "channels": list(ChannelKind),
+            "status_options": [(s.value, translate(f"notification.status.{s.value}", lang)) for s in DeliveryStatus],
+            "channel_options": [(c.value, translate(f"notification.channel.{c.value}", lang)) for c in ChannelKind],
             "retryable": RETRYABLE_STATUSES,
-            "previous_url": None if previous_offset is None else _page_url(request, query, previous_offset),
-            "next_url": None if next_offset is None else _page_url(request, query, next_offset),
         },
     )
 
@@ -224,7 +233,3 @@ async def retry_from_page(
     await session.commit()
     request.app.state.runtime.jobs.wake()
     return RedirectResponse("/admin/notifications", status_code=status.HTTP_303_SEE_OTHER)
-
-
-def _page_url(request: Request, query: dict[str, str], offset: int) -> str:
-    return f"{request.url.path}?{urlencode({**query, 'offset': offset})}"

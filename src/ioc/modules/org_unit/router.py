@@ -155,7 +155,7 @@ async def import_org_units(
 async def read_org_unit(
     code: str = CODE_PATH, valid_on: date | None = VALID_ON, session: AsyncSession = Depends(db_session)
 ) -> OrgUnitRead:
-    """Return the unit version in force on `valid_on`, or its newest version."""
+    """Return the unit version in force on `valid_on` (default today's, else the newest one)."""
     return await service.require_unit(session, code, valid_on)
 
 

@@ -106,9 +106,18 @@ async def units_valid_on(
     return [to_read(*row) for row in rows]
 
 
+async def _version(session: AsyncSession, code: str, on: date | None) -> repository.UnitRow | None:
+    """Return the version in force on `on`; without a date, today's version, else the newest one."""
+    if on is not None:
+        return await repository.get_version(session, code, on)
+    return await repository.get_version(session, code, local_today()) or await repository.get_version(
+        session, code, None
+    )
+
+
 async def get_unit(session: AsyncSession, code: str, on: date | None = None) -> OrgUnitRead | None:
-    """Return the unit version in force on `on`, or the newest version when `on` is None; None if unknown."""
-    row = await repository.get_version(session, code, on)
+    """Return the unit version in force on `on` (default: today's, else the newest, e.g. an abolished one)."""
+    row = await _version(session, code, on)
     return to_read(*row) if row else None
 
 
@@ -229,7 +238,7 @@ def _feature_properties(unit: OrgUnit, parent_code: str | None) -> dict[str, obj
 
 async def unit_geometry(session: AsyncSession, code: str, on: date | None = None) -> GeoJsonFeature:
     """Return a unit's boundary as a GeoJSON Feature."""
-    row = await repository.get_version(session, code, on)
+    row = await _version(session, code, on)
     if row is None:
         raise UnitNotFound(code, on)
     geometry = await repository.geometry_of(session, row[0].id)

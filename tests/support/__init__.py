@@ -1,0 +1,1 @@
+"""Test helpers that stand between the product and real services."""
