@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 
 from fastapi import Query
 
@@ -10,6 +10,7 @@ from ioc.core.security import require_scope
 from ioc.core.time import PROVINCE_TZ
 
 from .constants import MAX_ACTION_LENGTH, MAX_ACTOR_LENGTH, MAX_ENTITY_ID_LENGTH, MAX_ENTITY_TYPE_LENGTH, SCOPE_READ
+from .exceptions import InvalidDate
 from .schemas import AuditFilters
 
 require_audit_read = require_scope(SCOPE_READ)
@@ -20,6 +21,17 @@ def in_province_time(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=PROVINCE_TZ)
+
+
+def local_day_start(text: str) -> datetime | None:
+    """Return the Vietnam-time midnight that starts a yyyy-mm-dd day; None for a blank field."""
+    if not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidDate(text) from None
+    return datetime.combine(day, time(), tzinfo=PROVINCE_TZ)
 
 
 def _clean(value: str | None) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,11 +13,10 @@ from ioc.core.errors import IocError
 from ioc.core.http import Page, PageParams, db_session, page_params
 from ioc.core.security import Principal
 from ioc.core.templating import render
-from ioc.core.time import PROVINCE_TZ
 
 from . import service
 from .constants import PAGE_PATH, PAGE_SIZE
-from .deps import audit_filters, require_audit_read
+from .deps import audit_filters, local_day_start, require_audit_read
 from .exceptions import InvalidDate, InvalidPeriod
 from .schemas import AuditEntryRead, AuditFilters
 
@@ -57,17 +56,6 @@ async def read_audit_entry(entry_id: int, session: AsyncSession = Depends(db_ses
     return await service.get_entry(session, entry_id)
 
 
-def _local_day(text: str) -> datetime | None:
-    """Return the Vietnam-time midnight starting a yyyy-mm-dd day, None for a blank field."""
-    if not text.strip():
-        return None
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidDate(text) from None
-    return datetime.combine(day, time(), tzinfo=PROVINCE_TZ)
-
-
 @page_router.get(PAGE_PATH)
 async def audit_page(
     request: Request,
@@ -88,7 +76,7 @@ async def audit_page(
     bounds: dict[str, datetime | None] = {}
     for name, text in (("from", day_from), ("to", day_to)):
         try:
-            bounds[name] = _local_day(text)
+            bounds[name] = local_day_start(text)
         except InvalidDate as exc:
             errors[name] = exc
     end_day = bounds.get("to")
