@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import pytest
@@ -37,7 +36,7 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         "IOC_SECRET_KEY": settings.secret_key,
         "IOC_DATABASE_URL": settings.database_url,
         "IOC_DATA_DIR": str(settings.data_dir),
-        "IOC_MODULES": json.dumps(settings.modules),
+        "IOC_MODULES": ",".join(settings.modules),
         "IOC_LOG_JSON": "false",
     }.items():
         monkeypatch.setenv(key, value)
