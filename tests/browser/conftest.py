@@ -167,7 +167,7 @@ def chromium_path() -> str:
 
 
 @pytest.fixture
-async def live_server(settings: Settings, chromium_path: str) -> AsyncIterator[LiveServer]:
+async def live_server(chromium_path: str, settings: Settings) -> AsyncIterator[LiveServer]:
     """Seed the demo data into the test database and serve the real application (background workers on)."""
     await seed_demo_data(settings)
     server = LiveServer(settings.model_copy(update={"run_background": True}))
@@ -189,7 +189,7 @@ async def playwright_driver() -> AsyncIterator[Playwright]:
 
 
 @pytest.fixture(scope="session")
-async def browser(playwright_driver: Playwright, chromium_path: str) -> AsyncIterator[Browser]:
+async def browser(chromium_path: str, playwright_driver: Playwright) -> AsyncIterator[Browser]:
     """Launch the system Chromium headless, once per session."""
     instance = await playwright_driver.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
     yield instance
@@ -240,7 +240,7 @@ def _screenshot_name(node_name: str) -> str:
 
 
 @pytest.fixture
-async def page_guard(live_server: LiveServer) -> PageGuard:
+def page_guard(live_server: LiveServer) -> PageGuard:
     """The recorder of the current test's pages; tests may allow expected console errors with it."""
     return PageGuard(server=live_server)
 

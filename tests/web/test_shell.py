@@ -19,6 +19,7 @@ from ioc.core.runtime import Runtime
 from ioc.core.security import Principal, Role, require_principal
 from ioc.core.settings import Settings
 from ioc.core.time import utc_now
+from ioc.web.shell import STATUSES_WITH_TEXT
 
 LoginFactory = Callable[..., Awaitable[httpx.AsyncClient]]
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -316,6 +317,16 @@ async def test_wall_mode_uses_the_dark_wall_layout(client: httpx.AsyncClient) ->
     assert wall.html_attrs["class"] == "theme-wall"
     assert wall.having("data-wall-clock")
     assert not wall.having("data-sidenav"), "the wall has no navigation to operate"
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_role_section_and_error_status_has_words(runtime: Runtime, lang: str) -> None:
+    catalog = runtime.translator.catalogs[lang]
+    keys = [f"shell.role.{role.value}" for role in Role]
+    keys += [f"shell.nav.section.{section}" for section in ("desk", "public", "admin")]
+    for status in sorted(STATUSES_WITH_TEXT):
+        keys += [f"shell.error.{status}.title", f"shell.error.{status}.text"]
+    assert [key for key in keys if not catalog.get(key)] == []
 
 
 # ---------- API docs ----------

@@ -226,6 +226,7 @@ class TestPages:
         assert "data-map" in html
         assert "Xã Hưng Điền" in html
         assert "sơ đồ minh hoạ" in html
+        assert "Open Development Vietnam" in html  # the outline's attribution travels with the map
 
     async def test_list_page_filters_by_level_and_name(self, client: httpx.AsyncClient) -> None:
         html = (await client.get("/org-units", params={"level": "province"})).text
