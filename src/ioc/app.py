@@ -82,8 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if manifest.page_router is not None:
             app.include_router(manifest.page_router)
     app.include_router(shell_router)
-    if STATIC_DIR.is_dir():
-        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Module folders first: the shell's /static mount would otherwise swallow /static/<module>/...
     for manifest in runtime.modules:
         if manifest.package_dir and (manifest.package_dir / "static").is_dir():
             app.mount(
@@ -91,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 StaticFiles(directory=manifest.package_dir / "static"),
                 name=f"static-{manifest.name}",
             )
+    if STATIC_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

@@ -103,6 +103,7 @@ def db_current() -> None:
 def db_revision(message: str, empty: bool) -> None:
     """Write a new migration from the difference between the models and the database."""
     settings = settings_or_exit()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.make_revision(settings.resolved_database_url, message, autogenerate=not empty)
 
 

@@ -95,8 +95,10 @@ async def check_brokers(settings: Settings) -> None:
         if not settings.nats_url:
             raise click.ClickException("IOC_EVENT_TRANSPORT=nats cần IOC_NATS_URL / needs IOC_NATS_URL")
         try:
-            connection = await nats.connect(
-                settings.nats_url, connect_timeout=3, max_reconnect_attempts=0, allow_reconnect=False
+            # nats-py may keep retrying the first connection; bound the whole attempt.
+            connection = await asyncio.wait_for(
+                nats.connect(settings.nats_url, connect_timeout=3, max_reconnect_attempts=0, allow_reconnect=False),
+                timeout=5,
             )
         except Exception as exc:
             raise click.ClickException(
