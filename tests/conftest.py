@@ -110,7 +110,9 @@ async def _empty_all_tables(url: str) -> None:
     try:
         async with engine.begin() as conn:
             if url.startswith("postgresql"):
-                await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+                await conn.execute(
+                    text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+                )
             else:
                 for table in tables:
                     await conn.execute(text(f'DELETE FROM "{table}"'))
@@ -174,12 +176,12 @@ def make_user(runtime: Runtime) -> UserFactory:
     """Create a user through the identity service and return its fields (with the password)."""
     from ioc.modules import identity
 
-    async def factory(role: Role = Role.ADMIN, username: str | None = None, password: str = "Mat-khau-123!",
-                      **fields: Any) -> dict[str, Any]:
+    async def factory(
+        role: Role = Role.ADMIN, username: str | None = None, password: str = "Mat-khau-123!", **fields: Any
+    ) -> dict[str, Any]:
         name = username or f"{role.value}_{uuid.uuid4().hex[:6]}"
         async with runtime.db.transaction() as session:
-            user = await identity.create_user(session, runtime, username=name, password=password, role=role,
-                                              **fields)
+            user = await identity.create_user(session, runtime, username=name, password=password, role=role, **fields)
         return {**user.model_dump(), "password": password}
 
     return factory
@@ -197,8 +199,9 @@ async def login_as(app: Any, make_user: UserFactory) -> AsyncIterator[LoginFacto
         user = await make_user(role, **fields)
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
         clients.append(http)
-        response = await http.post("/api/v1/auth/login",
-                                   json={"username": user["username"], "password": user["password"]})
+        response = await http.post(
+            "/api/v1/auth/login", json={"username": user["username"], "password": user["password"]}
+        )
         assert response.status_code == 200, response.text
         http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
         return http

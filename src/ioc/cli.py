@@ -10,8 +10,8 @@ import click
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .core import migrate
-from .core.commands import check_brokers, fail, run_with_runtime, settings_or_exit
-from .core.module import ModuleLoadError, SeedContext, load_modules
+from .core.commands import check_brokers, fail, run_with_runtime, seed_demo, settings_or_exit
+from .core.module import ModuleLoadError, load_modules
 from .core.runtime import Runtime
 from .core.settings import SettingsError, load_settings
 
@@ -116,19 +116,7 @@ def demo() -> None:
 def demo_seed() -> None:
     """Load the demo data of every enabled module (safe to run again)."""
 
-    async def seed(runtime: Runtime) -> list[str]:
-        messages: list[str] = []
-        for manifest in runtime.modules:
-            if manifest.seed is None:
-                continue
-            async with runtime.db.transaction() as session:
-                ctx = SeedContext(session=session, runtime=runtime)
-                await manifest.seed(ctx)
-            messages.extend(ctx.messages)
-        await runtime.drain()
-        return messages
-
-    for line in run_with_runtime(seed):
+    for line in run_with_runtime(seed_demo):
         click.echo(line)
 
 

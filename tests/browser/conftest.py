@@ -37,8 +37,7 @@ from playwright.async_api import (
 )
 
 from ioc.app import create_app
-from ioc.core.commands import cli_actor
-from ioc.core.module import SeedContext
+from ioc.core.commands import cli_actor, seed_demo
 from ioc.core.runtime import Runtime
 from ioc.core.security import Role, current_actor
 from ioc.core.settings import Settings
@@ -82,21 +81,13 @@ def chromium_executable() -> str | None:
 async def seed_demo_data(settings: Settings) -> list[str]:
     """Load every enabled module's demo data, as `ioc demo seed` does, and deliver the resulting events."""
     runtime = Runtime(settings.model_copy(update={"run_background": False}))
-    messages: list[str] = []
     token = current_actor.set(cli_actor())
     try:
         await runtime.load_calendar()
         for manifest in runtime.modules:
             if manifest.on_startup is not None:
                 await manifest.on_startup(runtime)
-        for manifest in runtime.modules:
-            if manifest.seed is None:
-                continue
-            async with runtime.db.transaction() as session:
-                ctx = SeedContext(session=session, runtime=runtime)
-                await manifest.seed(ctx)
-            messages.extend(ctx.messages)
-        await runtime.drain()
+        messages = await seed_demo(runtime)
     finally:
         current_actor.reset(token)
         await runtime.db.dispose()

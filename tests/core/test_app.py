@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.engine import make_url
 
 from ioc.app import create_app
 from ioc.core.settings import Settings

@@ -60,7 +60,8 @@ async def test_failing_handler_is_retried_with_backoff_until_it_succeeds(kernel_
     async with kernel_runtime.db.session() as session:
         job = await session.scalar(select(Job).where(Job.name == "events.deliver"))
         assert job is not None
-        assert job.status == "pending" and job.attempts == 1
+        assert job.status == "pending"
+        assert job.attempts == 1
         assert job.run_at > utc_now() + timedelta(seconds=2)
         assert "planned failure" in (job.last_error or "")
     for _ in range(2):

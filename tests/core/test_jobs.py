@@ -53,7 +53,8 @@ async def test_scheduling_with_the_same_key_reschedules_and_cancel_removes(kerne
         await schedule_job(session, "samplemod.timer", {"offset": 4}, run_at=utc_now(), dedupe_key="report:1:deadline")
     async with kernel_runtime.db.session() as session:
         jobs = (await session.scalars(select(Job))).all()
-    assert len(jobs) == 1 and jobs[0].payload == {"offset": 4}
+    assert len(jobs) == 1
+    assert jobs[0].payload == {"offset": 4}
     async with kernel_runtime.db.transaction() as session:
         assert await cancel_job(session, "report:1:deadline") is True
         assert await cancel_job(session, "report:1:deadline") is False
@@ -72,15 +73,27 @@ async def test_job_that_keeps_failing_ends_dead_after_its_attempts(kernel_runtim
             job.run_at = utc_now() - timedelta(seconds=1)
     async with kernel_runtime.db.session() as session:
         job = await session.scalar(select(Job))
-    assert job is not None and job.status == JobStatus.DEAD and job.attempts == 3
+    assert job is not None
+    assert job.status == JobStatus.DEAD
+    assert job.attempts == 3
     assert await _timer_rows(kernel_runtime) == 0
 
 
 async def test_job_abandoned_by_a_crashed_worker_is_taken_over(kernel_runtime: Runtime) -> None:
     async with kernel_runtime.db.transaction() as session:
-        session.add(Job(name="samplemod.timer", payload={"offset": 6}, run_at=utc_now(), status=JobStatus.RUNNING,
-                        attempts=1, max_attempts=5, locked_by="dead-host:1",
-                        locked_until=utc_now() - timedelta(seconds=1), created_at=utc_now()))
+        session.add(
+            Job(
+                name="samplemod.timer",
+                payload={"offset": 6},
+                run_at=utc_now(),
+                status=JobStatus.RUNNING,
+                attempts=1,
+                max_attempts=5,
+                locked_by="dead-host:1",
+                locked_until=utc_now() - timedelta(seconds=1),
+                created_at=utc_now(),
+            )
+        )
     assert await kernel_runtime.jobs.run_due() == 1
     assert await _timer_rows(kernel_runtime) == 1
 
@@ -90,12 +103,14 @@ async def test_recurring_job_keeps_exactly_one_pending_occurrence(kernel_runtime
     await kernel_runtime.jobs.ensure_recurring()
     assert await kernel_runtime.jobs.run_due() == 1
     async with kernel_runtime.db.session() as session:
-        pending = (await session.scalars(select(Job).where(Job.name == "samplemod.tick",
-                                                           Job.status == JobStatus.PENDING))).all()
+        pending = (
+            await session.scalars(select(Job).where(Job.name == "samplemod.tick", Job.status == JobStatus.PENDING))
+        ).all()
         tick = await session.get(CalendarDay, date(1999, 1, 1))
     assert len(pending) == 1
     assert pending[0].run_at > utc_now() + timedelta(minutes=59)
-    assert tick is not None and tick.name == "1"
+    assert tick is not None
+    assert tick.name == "1"
 
 
 async def test_two_processes_run_each_due_job_once(kernel_settings: Settings, is_postgres: bool) -> None:

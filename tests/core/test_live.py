@@ -12,9 +12,9 @@ from ioc.core.runtime import Runtime
 from .samplemod import manifest as sample
 
 
-async def _next_frame(stream: AsyncIterator[str], timeout: float = 3.0) -> str:
+async def _next_frame(stream: AsyncIterator[str], seconds: float = 3.0) -> str:
     while True:
-        frame = await asyncio.wait_for(stream.__anext__(), timeout)
+        frame = await asyncio.wait_for(stream.__anext__(), seconds)
         if not frame.startswith((":", "retry:")):
             return frame
 

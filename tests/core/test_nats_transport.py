@@ -37,10 +37,14 @@ async def _wait_for(runtime: Runtime, expected: int, seconds: float = 10.0) -> i
 def nats_settings(kernel_settings: Settings) -> Settings:
     """Settings using NATS with a stream of its own, so that parallel runs never share messages."""
     require_service("NATS", "127.0.0.1", 4222)
-    return kernel_settings.model_copy(update={
-        "event_transport": "nats", "nats_url": NATS_URL, "nats_stream": f"IOC_TEST_{uuid.uuid4().hex[:8]}",
-        "run_background": True,
-    })
+    return kernel_settings.model_copy(
+        update={
+            "event_transport": "nats",
+            "nats_url": NATS_URL,
+            "nats_stream": f"IOC_TEST_{uuid.uuid4().hex[:8]}",
+            "run_background": True,
+        }
+    )
 
 
 async def _delete_stream(name: str) -> None:

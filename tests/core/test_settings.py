@@ -51,7 +51,7 @@ def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
 def test_unknown_key_in_dotenv_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("IOC_NOT_A_SETTING=1\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(SettingsError, match="(?i)IOC_NOT_A_SETTING"):
+    with pytest.raises(SettingsError, match=r"(?i)IOC_NOT_A_SETTING"):
         load_settings()
 
 

@@ -45,6 +45,4 @@ class TcpProxy:
             client_writer.transport.abort()
             return
         self._writers.update({client_writer, upstream_writer})
-        await asyncio.gather(
-            self._pipe(client_reader, upstream_writer), self._pipe(upstream_reader, client_writer)
-        )
+        await asyncio.gather(self._pipe(client_reader, upstream_writer), self._pipe(upstream_reader, client_writer))

@@ -105,3 +105,19 @@ async def check_brokers(settings: Settings) -> None:
                 f"Không kết nối được NATS / cannot reach NATS at {settings.nats_url}: {type(exc).__name__}: {exc}"
             ) from exc
         await connection.close()
+
+
+async def seed_demo(runtime: Runtime) -> list[str]:
+    """Load every enabled module's demo data in dependency order and deliver the resulting events."""
+    from .module import SeedContext
+
+    messages: list[str] = []
+    for manifest in runtime.modules:
+        if manifest.seed is None:
+            continue
+        async with runtime.db.transaction() as session:
+            ctx = SeedContext(session=session, runtime=runtime)
+            await manifest.seed(ctx)
+        messages.extend(ctx.messages)
+    await runtime.drain()
+    return messages
