@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test install assets lint typecheck test-sqlite test-postgres clean
+.PHONY: demo test install assets lint typecheck test-sqlite test-postgres bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,8 @@ demo: install
 	$(BIN)/ioc run --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -43,3 +43,8 @@ test: lint typecheck test-sqlite test-postgres
 
 clean:
 	rm -rf $(VENV) node_modules src/ioc/web/static/vendor test-artifacts .mypy_cache .ruff_cache .pytest_cache
+
+# Benchmarks print one table and write bench/results/<engine>.json; BENCH_DATABASE=postgresql for PostgreSQL.
+bench: $(STAMP)
+	BENCH_DATABASE=sqlite $(BIN)/python -m bench
+	BENCH_DATABASE=postgresql $(BIN)/python -m bench
