@@ -9,6 +9,7 @@ Run: `python -m bench kernel` (BENCH_DATABASE=postgresql for PostgreSQL).
 
 from __future__ import annotations
 
+import json
 import time
 
 from sqlalchemy import text
@@ -41,7 +42,7 @@ async def _raw_rows_per_second(runtime: Runtime) -> float:
             await conn.execute(
                 text("INSERT INTO bench_raw (id, name, payload) VALUES (:id, :name, :payload)"),
                 [
-                    {"id": i, "name": "benchmod.pinged", "payload": '{"number": %d}' % i}
+                    {"id": i, "name": "benchmod.pinged", "payload": json.dumps({"number": i})}
                     for i in range(start, start + BATCH)
                 ],
             )
