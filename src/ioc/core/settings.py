@@ -21,6 +21,7 @@ DEFAULT_MODULES = (
     "identity",
     "org_unit",
     "notification",
+    "environment",
 )
 
 
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""
     mqtt_url: str = ""
+    mqtt_topic_prefix: str = Field(default="ioc/telemetry", pattern=r"^[^+#]+$")
     nats_url: str = ""
     event_transport: str = Field(default="inprocess", pattern="^(inprocess|nats)$")
     nats_stream: str = Field(default="IOC_EVENTS", pattern="^[A-Za-z0-9_-]+$")

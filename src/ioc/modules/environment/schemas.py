@@ -1,0 +1,205 @@
+"""Request and answer schemas of the environment calculators (AQI, WQI, limit checks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .constants import MAX_SERIES_LENGTH, AqiPeriod, AqiStandard, LimitPeriod, Regulation, WaterClass
+
+HourlySeries = Annotated[list[float | None], Field(max_length=MAX_SERIES_LENGTH)]
+
+
+class CategoryRead(BaseModel):
+    """A category of an index: names, colour as published, meaning and advice in both languages."""
+
+    code: str
+    low: int
+    high: int
+    name_vi: str
+    name_en: str
+    colour_vi: str
+    colour_en: str
+    hex: str = Field(description="Màu (hex, như văn bản công bố) / colour as published")
+    meaning_vi: str
+    meaning_en: str
+    advice_general_vi: str = ""
+    advice_general_en: str = ""
+    advice_sensitive_vi: str = ""
+    advice_sensitive_en: str = ""
+
+
+class NoteRead(BaseModel):
+    """Why an input was left out or a rule applied, in both languages."""
+
+    field: str
+    rule: str
+    message_vi: str
+    message_en: str
+
+
+class AqiCalculateRequest(BaseModel):
+    """Concentrations to turn into an air quality index: hourly series, averaged values, or both."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {
+                    "standard": "VN_AQI",
+                    "period": "day",
+                    "values": {"O3_8h": 89.3, "O3_1h": 114.6, "NO2_1h": 130.8, "PM2.5_24h": 55.7},
+                },
+                {
+                    "standard": "VN_AQI",
+                    "period": "hour",
+                    "hourly": {
+                        "PM2.5": [26.9, 24.7, 20.5, 23.5, 19.5, 16.5, 19.0, 16.5, 20.3, 22.4, 19.6, 20.6],
+                    },
+                    "values": {"O3_1h": 136.1, "NO2_1h": 118.7},
+                },
+            ]
+        },
+    )
+
+    standard: AqiStandard = Field(description="VN_AQI (QĐ 1459/QĐ-TCMT) hoặc / or US_AQI (EPA 2024)")
+    period: AqiPeriod = Field(description="hour: AQI giờ (Nowcast cho PM) / hourly; day: AQI ngày / daily")
+    hourly: dict[str, HourlySeries] = Field(
+        default_factory=dict,
+        description=(
+            "Chuỗi trung bình 1 giờ theo thông số, cũ → mới, null cho giờ thiếu / hourly means per pollutant, "
+            "oldest → newest, null for missing hours"
+        ),
+    )
+    values: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Giá trị đã tính trung bình, khoá <thông số>_<nowcast|1h|8h|24h> / already averaged concentrations "
+            "keyed <pollutant>_<nowcast|1h|8h|24h>, e.g. PM2.5_24h, O3_8h"
+        ),
+    )
+    units: dict[str, str] = Field(
+        default_factory=dict,
+        description=("Đơn vị đã dùng (tuỳ chọn, để kiểm tra) / units used (optional, checked): e.g. {'CO': 'µg/m³'}"),
+    )
+
+
+class AqiCalculation(BaseModel):
+    """An air quality index: value, category, dominant pollutant, sub-indices and the inputs it used."""
+
+    standard: AqiStandard
+    period: AqiPeriod
+    aqi: int
+    category: str = Field(description="Mã mức / category code (e.g. good, moderate, poor)")
+    category_info: CategoryRead
+    dominant: str = Field(description="Thông số có AQI thành phần cao nhất / pollutant with the highest sub-index")
+    sub_indices: dict[str, int]
+    inputs_used: dict[str, float] = Field(
+        description="Nồng độ đã dùng (US AQI: sau khi cắt bớt) / concentrations used (US AQI: after truncation)"
+    )
+    units: dict[str, str]
+    beyond_scale: bool = Field(description="Vượt mức cao nhất của bảng, giữ ở 500 / above the table, held at 500")
+    notes: list[NoteRead]
+
+
+class WqiCalculateRequest(BaseModel):
+    """One water sample's measurements, keyed by parameter (pH, DO + temperature or DO_percent, BOD5, …)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {
+                    "values": {
+                        "pH": 7.2,
+                        "DO": 6.4,
+                        "temperature": 28.0,
+                        "BOD5": 5.0,
+                        "COD": 12.0,
+                        "N-NH4": 0.25,
+                        "P-PO4": 0.12,
+                        "Coliform": 3200,
+                    }
+                }
+            ]
+        },
+    )
+
+    values: dict[str, float] = Field(min_length=1)
+    weighted: bool = Field(False, description="Dùng Công thức 5 (có trọng số) / use the weighted Công thức 5")
+
+
+class WqiCalculation(BaseModel):
+    """A VN_WQI value with its category, group values, sub-indices and formula."""
+
+    wqi: int
+    category: str
+    category_info: CategoryRead
+    formula: str = Field(description="Công thức 3, 4 hoặc 5 của QĐ 1460 / formula 3, 4 or 5 of Decision 1460")
+    groups: dict[str, float | None]
+    sub_indices: dict[str, float]
+    inputs_used: dict[str, float]
+    units: dict[str, str]
+    notes: list[NoteRead]
+
+
+class LimitCheckRequest(BaseModel):
+    """Values to compare with QCVN 05:2023 (air, by period) or QCVN 08:2023 (surface water, by level)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {"regulation": "QCVN_05_2023", "period": "24h", "date": "2026-03-01", "values": {"PM2.5": 47.0}},
+                {"regulation": "QCVN_08_2023", "water_class": "B", "values": {"BOD5": 7.2, "N-NH4": 0.42}},
+            ]
+        },
+    )
+
+    regulation: Regulation
+    values: dict[str, float] = Field(min_length=1)
+    period: LimitPeriod | None = Field(None, description="QCVN 05: 1h, 8h, 24h, year")
+    water_class: WaterClass | None = Field(None, description="QCVN 08 Bảng 2: A, B hoặc / or C")
+    date: dt.date | None = Field(None, description="Ngày đo (mặc định hôm nay) / measurement date (default today)")
+
+
+class LimitCheckRead(BaseModel):
+    """One value compared with one limit."""
+
+    parameter: str
+    name_vi: str
+    name_en: str
+    period: LimitPeriod | None
+    water_class: WaterClass | None
+    kind: str = Field(description="max, min hoặc / or range")
+    value: float
+    limit: float = Field(description="Giá trị giới hạn đã so / the limit compared with")
+    limit_high: float | None = Field(None, description="Cận trên của khoảng (pH) / upper end of a range")
+    unit: str
+    ratio: float | None = Field(description="Giá trị / giới hạn / value ÷ limit")
+    exceeded: bool
+    regulation: str
+    citation: str
+    confidence: str = Field(description="H, M hoặc / or L (độ tin cậy của bảng / confidence of the table)")
+    inferred: bool = Field(description="Ô suy ra từ ô lân cận / cell inferred from its neighbours")
+
+
+class LimitCheckResult(BaseModel):
+    """The exceedances (and all comparisons) of one check request."""
+
+    regulation: Regulation
+    regulation_name: str
+    date: dt.date
+    period: LimitPeriod | None
+    water_class: WaterClass | None
+    exceedances: list[LimitCheckRead]
+    checks: list[LimitCheckRead]
+    not_checked: list[NoteRead]
+    classes: dict[str, WaterClass | None] = Field(
+        default_factory=dict, description="Mức A–D đạt được theo Bảng 2 / level met per Bảng 2 parameter"
+    )
