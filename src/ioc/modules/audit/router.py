@@ -12,17 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ioc.core.errors import IocError
 from ioc.core.http import Page, PageParams, db_session, page_params
 from ioc.core.security import Principal
-from ioc.core.templating import render
+from ioc.core.templating import format_local, render
 
 from . import service
 from .constants import PAGE_PATH, PAGE_SIZE
 from .deps import audit_filters, local_day_start, require_audit_read
 from .exceptions import InvalidDate, InvalidPeriod
-from .schemas import AuditEntryRead, AuditFilters
+from .schemas import AuditEntryRead, AuditFilters, FieldChange
 
 # No write routes, on purpose: the log is append-only and only the kernel writes it.
 api_router = APIRouter(prefix="/audit", tags=["audit"], dependencies=[Depends(require_audit_read)])
 page_router = APIRouter(include_in_schema=False)
+
+ISO_DATE_LENGTH = len("2025-07-01")
+ISO_TIME_MIN_LENGTH = len("2025-07-01T00:00+00:00")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Cần đăng nhập / login required"},
@@ -54,6 +57,24 @@ async def list_audit_entries(
 async def read_audit_entry(entry_id: int, session: AsyncSession = Depends(db_session)) -> AuditEntryRead:
     """Return one audit entry with its before and after values."""
     return await service.get_entry(session, entry_id)
+
+
+def _local_text(value: str | None) -> str | None:
+    # Times are stored as UTC ISO strings; the page shows them on the province's clock, like its Time column.
+    if value is None or len(value) < ISO_TIME_MIN_LENGTH or value[ISO_DATE_LENGTH] != "T":
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return format_local(moment, "%d/%m/%Y %H:%M:%S") if moment.tzinfo is not None else value
+
+
+def _on_province_clock(changes: list[FieldChange]) -> list[FieldChange]:
+    return [
+        change.model_copy(update={"before": _local_text(change.before), "after": _local_text(change.after)})
+        for change in changes
+    ]
 
 
 @page_router.get(PAGE_PATH)
@@ -95,5 +116,9 @@ async def audit_page(
             result = await service.list_entries(session, filters, PageParams(limit=PAGE_SIZE, offset=offset))
         except InvalidPeriod as exc:
             errors["to"] = exc
-    rows = [{"entry": entry, "changes": service.field_changes(entry)} for entry in result.items] if result else []
+    rows = (
+        [{"entry": entry, "changes": _on_province_clock(service.field_changes(entry))} for entry in result.items]
+        if result
+        else []
+    )
     return render(request, "audit/list.html", {"form": form, "errors": errors, "rows": rows, "page": result})

@@ -214,6 +214,12 @@ async def org_units_page(
     chosen_level = UnitLevel(level) if level in {member.value for member in UnitLevel} else None
     filters = OrgUnitFilters(level=chosen_level, q=q.strip() or None)
     page = await service.list_units(session, filters, PageParams(limit=PAGE_SIZE, offset=offset))
+    # The table names each parent; a filtered page may not contain the parent itself.
+    parents: dict[str, OrgUnitRead] = {}
+    for parent_code in sorted({unit.parent_code for unit in page.items if unit.parent_code}):
+        parent = await service.get_unit(session, parent_code)
+        if parent is not None:
+            parents[parent_code] = parent
 
     def page_url(new_offset: int) -> str:
         params = {k: v for k, v in {"level": level, "q": q, "offset": str(new_offset)}.items() if v}
@@ -230,6 +236,7 @@ async def org_units_page(
             "next_url": page_url(offset + PAGE_SIZE) if offset + PAGE_SIZE < page.total else None,
             "today": local_today(),
             "schematic": await service.has_schematic_boundaries(session),
+            "parents": parents,
         },
     )
 
