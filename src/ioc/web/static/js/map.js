@@ -102,7 +102,7 @@ function showMessage(element, text, kind) {
 }
 
 function buildLegend(element, layerLabel, schematic, slot) {
-  const control = L.control({ position: "bottomright" });
+  const control = L.control({ position: "topright" });
   control.onAdd = () => {
     const box = L.DomUtil.create("div", "map-legend");
     L.DomEvent.disableClickPropagation(box);
