@@ -69,6 +69,7 @@ class SeedContext:
 
 SeedHook = Callable[[SeedContext], Awaitable[None]]
 StartupHook = Callable[["Runtime"], Awaitable[None]]
+ShutdownHook = Callable[["Runtime"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ class Manifest:
     nav: tuple[NavEntry, ...] = ()
     seed: SeedHook | None = None
     on_startup: StartupHook | None = None
+    # Called when the runtime stops, in reverse module order, before background workers and connections end.
+    on_shutdown: ShutdownHook | None = None
     commands: tuple[click.Command, ...] = ()
     package_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -141,7 +141,13 @@ class Runtime:
         ]
 
     async def stop(self) -> None:
-        """Stop the background workers and close connections."""
+        """Stop the modules' own work, then the background workers, and close connections."""
+        for manifest in reversed(self.modules):
+            if manifest.on_shutdown is not None:
+                try:
+                    await manifest.on_shutdown(self)
+                except Exception:
+                    log.exception("module shutdown hook failed", extra={"module": manifest.name})
         self._stop.set()
         self.dispatcher.wake()
         self.jobs.wake()

@@ -21,6 +21,7 @@ DEFAULT_MODULES = (
     "identity",
     "org_unit",
     "notification",
+    "telemetry",
     "environment",
 )
 

@@ -1,0 +1,583 @@
+"""Every query of the telemetry module; services and ingestion build no SQL themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    Table,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import Datastream, DeadLetter, Device, DirtyHour, Observation, RollupDay, RollupHour
+
+OBSERVATIONS = cast(Table, Observation.__table__)
+DIRTY_HOURS = cast(Table, DirtyHour.__table__)
+ROLLUP_HOURS = cast(Table, RollupHour.__table__)
+ROLLUP_DAYS = cast(Table, RollupDay.__table__)
+DEAD_LETTERS = cast(Table, DeadLetter.__table__)
+
+# PostgreSQL bulk path: COPY the batch into a per-connection staging table, then merge it in one statement.
+STAGE_TABLE = "telemetry_observation_stage"
+CREATE_STAGE = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} "
+    "(datastream_id integer, time timestamptz, value double precision, received_at timestamptz) "
+    "ON COMMIT DELETE ROWS"
+)
+MERGE_STAGE = (
+    "INSERT INTO telemetry_observation (datastream_id, time, value, received_at) "
+    f"SELECT datastream_id, time, value, received_at FROM {STAGE_TABLE} "
+    # A fixed order takes row locks in the same order in every transaction, so concurrent batches cannot deadlock.
+    "ORDER BY datastream_id, time "
+    "ON CONFLICT (datastream_id, time) DO UPDATE SET value = EXCLUDED.value, received_at = EXCLUDED.received_at "
+    "WHERE telemetry_observation.value IS DISTINCT FROM EXCLUDED.value"
+)
+# Below this many rows a multi-row INSERT costs less than the extra round trips of COPY.
+COPY_THRESHOLD = 200
+# Datastream ids per IN (...) list.
+ID_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """What validation needs to know about a datastream."""
+
+    id: int
+    key: str
+    valid_min: float | None
+    valid_max: float | None
+    retention_days: int
+
+
+@dataclass
+class DeviceInfo:
+    """What ingestion needs to know about a device."""
+
+    id: int
+    code: str
+    is_active: bool
+    is_online: bool
+    last_seen_at: datetime | None
+    streams: dict[str, StreamInfo] = field(default_factory=dict)
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    """Tell whether the session talks to PostgreSQL."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _insert(session: AsyncSession, table: Table) -> Any:
+    return pg_insert(table) if is_postgres(session) else sqlite_insert(table)
+
+
+# --- registry ---------------------------------------------------------------------------------------------
+
+
+async def load_devices(
+    session: AsyncSession, codes: Collection[str] = (), ids: Collection[int] = ()
+) -> dict[int, DeviceInfo]:
+    """Return the devices named by code or id, with their datastreams, keyed by id."""
+    conditions = []
+    if codes:
+        conditions.append(Device.code.in_(sorted(codes)))
+    if ids:
+        conditions.append(Device.id.in_(sorted(ids)))
+    if not conditions:
+        return {}
+    rows = await session.execute(
+        select(Device.id, Device.code, Device.is_active, Device.is_online, Device.last_seen_at).where(or_(*conditions))
+    )
+    devices = {
+        row.id: DeviceInfo(
+            id=row.id, code=row.code, is_active=row.is_active, is_online=row.is_online, last_seen_at=row.last_seen_at
+        )
+        for row in rows
+    }
+    if devices:
+        streams = await session.execute(
+            select(
+                Datastream.id,
+                Datastream.device_id,
+                Datastream.key,
+                Datastream.valid_min,
+                Datastream.valid_max,
+                Datastream.retention_days,
+            ).where(Datastream.device_id.in_(sorted(devices)))
+        )
+        for s in streams:
+            devices[s.device_id].streams[s.key] = StreamInfo(s.id, s.key, s.valid_min, s.valid_max, s.retention_days)
+    return devices
+
+
+async def device_id_by_token_hash(session: AsyncSession, token_hash: str) -> tuple[int, bool] | None:
+    """Return (device id, is active) for a token digest."""
+    row = (await session.execute(select(Device.id, Device.is_active).where(Device.token_hash == token_hash))).first()
+    return (row.id, row.is_active) if row else None
+
+
+async def get_device(session: AsyncSession, code: str) -> Device | None:
+    """Return a device by code."""
+    return await session.scalar(select(Device).where(Device.code == code))
+
+
+async def get_devices_by_codes(session: AsyncSession, codes: Collection[str]) -> dict[str, Device]:
+    """Return the devices with these codes, keyed by code."""
+    if not codes:
+        return {}
+    rows = await session.scalars(select(Device).where(Device.code.in_(sorted(codes))))
+    return {device.code: device for device in rows}
+
+
+async def token_hash_taken(session: AsyncSession, token_hash: str) -> bool:
+    """Tell whether a token digest is already in use."""
+    return await session.scalar(select(Device.id).where(Device.token_hash == token_hash)) is not None
+
+
+async def list_devices(
+    session: AsyncSession, q: str | None = None, unit_code: str | None = None, active_only: bool = False
+) -> list[Device]:
+    """Return devices ordered by code, filtered by code/name text and commune."""
+    query = select(Device).order_by(Device.code)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(Device.code).like(pattern), func.lower(Device.name).like(pattern)))
+    if unit_code:
+        query = query.where(Device.unit_code == unit_code)
+    if active_only:
+        query = query.where(Device.is_active.is_(True))
+    return list(await session.scalars(query))
+
+
+async def datastreams_of(session: AsyncSession, device_ids: Collection[int]) -> list[Datastream]:
+    """Return the datastreams of some devices, ordered by device and key."""
+    if not device_ids:
+        return []
+    query = select(Datastream).where(Datastream.device_id.in_(sorted(device_ids)))
+    return list(await session.scalars(query.order_by(Datastream.device_id, Datastream.key)))
+
+
+async def get_datastream(session: AsyncSession, datastream_id: int) -> tuple[Datastream, str] | None:
+    """Return a datastream and its device's code."""
+    row = (
+        await session.execute(
+            select(Datastream, Device.code)
+            .join(Device, Device.id == Datastream.device_id)
+            .where(Datastream.id == datastream_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def list_datastreams(
+    session: AsyncSession, device_code: str | None = None, key: str | None = None, observed_property: str | None = None
+) -> list[tuple[Datastream, str]]:
+    """Return datastreams with their device codes, filtered by device, key or observed property."""
+    query = select(Datastream, Device.code).join(Device, Device.id == Datastream.device_id)
+    if device_code:
+        query = query.where(Device.code == device_code)
+    if key:
+        query = query.where(Datastream.key == key)
+    if observed_property:
+        query = query.where(Datastream.observed_property == observed_property)
+    rows = await session.execute(query.order_by(Device.code, Datastream.key))
+    return [(row[0], row[1]) for row in rows]
+
+
+# --- ingestion writes ---------------------------------------------------------------------------------------
+
+
+async def write_observations(session: AsyncSession, rows: Sequence[tuple[int, datetime, float, datetime]]) -> None:
+    """Upsert readings (datastream_id, time, value, received_at); a repeated reading changes nothing.
+
+    A reading repeated with another value replaces the stored one (a device correcting itself).
+    `rows` must hold each (datastream_id, time) once.
+    """
+    if not rows:
+        return
+    if is_postgres(session) and len(rows) >= COPY_THRESHOLD:
+        await _copy_and_merge(session, rows)
+        return
+    stmt = _insert(session, OBSERVATIONS)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["datastream_id", "time"],
+        set_={"value": stmt.excluded.value, "received_at": stmt.excluded.received_at},
+        where=OBSERVATIONS.c.value.is_distinct_from(stmt.excluded.value),
+    )
+    await session.execute(stmt, [{"datastream_id": d, "time": t, "value": v, "received_at": r} for d, t, v, r in rows])
+
+
+async def _copy_and_merge(session: AsyncSession, rows: Sequence[tuple[int, datetime, float, datetime]]) -> None:
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection  # asyncpg.Connection, inside the session's transaction
+    await driver.execute(CREATE_STAGE)
+    await driver.copy_records_to_table(
+        STAGE_TABLE, records=rows, columns=("datastream_id", "time", "value", "received_at")
+    )
+    await driver.execute(MERGE_STAGE)
+
+
+async def mark_dirty_hours(session: AsyncSession, pairs: Collection[tuple[int, datetime]]) -> None:
+    """Note that these (datastream, hour) buckets need their rollups recomputed."""
+    if not pairs:
+        return
+    stmt = _insert(session, DIRTY_HOURS)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["datastream_id", "bucket"], set_={"version": DIRTY_HOURS.c.version + 1}
+    )
+    await session.execute(stmt, [{"datastream_id": d, "bucket": b, "version": 1} for d, b in sorted(pairs)])
+
+
+async def update_latest(session: AsyncSession, latest: Collection[tuple[int, datetime, float]]) -> None:
+    """Move each datastream's latest value forward (never back: late readings leave it alone)."""
+    if not latest:
+        return
+    table = cast(Table, Datastream.__table__)
+    stmt = (
+        update(table)
+        .where(
+            table.c.id == bindparam("ds_id"),
+            or_(table.c.last_time.is_(None), table.c.last_time <= bindparam("ds_time")),
+        )
+        .values(last_value=bindparam("ds_value"), last_time=bindparam("ds_time"))
+    )
+    await session.execute(stmt, [{"ds_id": d, "ds_time": t, "ds_value": v} for d, t, v in sorted(latest)])
+
+
+async def touch_devices(session: AsyncSession, seen: dict[int, datetime]) -> None:
+    """Record when devices were last heard from (never moving the time back)."""
+    if not seen:
+        return
+    table = cast(Table, Device.__table__)
+    stmt = (
+        update(table)
+        .where(
+            table.c.id == bindparam("device_id"),
+            or_(table.c.last_seen_at.is_(None), table.c.last_seen_at < bindparam("seen_at")),
+        )
+        .values(last_seen_at=bindparam("seen_at"))
+    )
+    await session.execute(stmt, [{"device_id": d, "seen_at": t} for d, t in sorted(seen.items())])
+
+
+async def mark_online(session: AsyncSession, device_ids: Collection[int]) -> list[int]:
+    """Mark offline devices online; return the ids that changed (each change is announced once)."""
+    if not device_ids:
+        return []
+    result = await session.execute(
+        update(Device)
+        .where(Device.id.in_(sorted(device_ids)), Device.is_online.is_(False), Device.is_active.is_(True))
+        .values(is_online=True)
+        .returning(Device.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(result.scalars())
+
+
+async def insert_dead_letters(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Store dead letters; return their ids in the order given."""
+    if not rows:
+        return []
+    result = await session.execute(
+        DEAD_LETTERS.insert().returning(DEAD_LETTERS.c.id, sort_by_parameter_order=True), list(rows)
+    )
+    return [int(value) for value in result.scalars()]
+
+
+# --- offline detection ----------------------------------------------------------------------------------------
+
+
+async def online_devices(session: AsyncSession) -> list[tuple[int, str, datetime | None, int]]:
+    """Return (id, code, last seen, threshold minutes) of devices currently marked online."""
+    rows = await session.execute(
+        select(Device.id, Device.code, Device.last_seen_at, Device.offline_after_minutes).where(
+            Device.is_online.is_(True)
+        )
+    )
+    return [(r.id, r.code, r.last_seen_at, r.offline_after_minutes) for r in rows]
+
+
+async def mark_offline(session: AsyncSession, device_id: int, seen_before: datetime) -> bool:
+    """Mark a device offline unless it was heard from since `seen_before`; tell whether it changed."""
+    result = await session.execute(
+        update(Device)
+        .where(
+            Device.id == device_id,
+            Device.is_online.is_(True),
+            or_(Device.last_seen_at.is_(None), Device.last_seen_at < seen_before),
+        )
+        .values(is_online=False)
+        .returning(Device.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
+
+
+# --- series queries ---------------------------------------------------------------------------------------------
+
+
+async def raw_series(
+    session: AsyncSession, datastream_id: int, start: datetime, end: datetime, limit: int
+) -> list[tuple[datetime, float]]:
+    """Return readings in [start, end) by time, at most `limit`."""
+    rows = await session.execute(
+        select(Observation.time, Observation.value)
+        .where(Observation.datastream_id == datastream_id, Observation.time >= start, Observation.time < end)
+        .order_by(Observation.time)
+        .limit(limit)
+    )
+    return [(r.time, r.value) for r in rows]
+
+
+async def hourly_series(
+    session: AsyncSession, datastream_id: int, start: datetime, end: datetime
+) -> list[tuple[datetime, int, float, float, float]]:
+    """Return hourly rollups (bucket, count, min, max, mean) whose hour starts in [start, end)."""
+    rows = await session.execute(
+        select(RollupHour.bucket, RollupHour.count, RollupHour.min_value, RollupHour.max_value, RollupHour.mean_value)
+        .where(RollupHour.datastream_id == datastream_id, RollupHour.bucket >= start, RollupHour.bucket < end)
+        .order_by(RollupHour.bucket)
+    )
+    return [(b, int(n), float(lo), float(hi), float(m)) for b, n, lo, hi, m in rows]
+
+
+async def daily_series(
+    session: AsyncSession, datastream_id: int, first: date, last: date
+) -> list[tuple[date, int, float, float, float]]:
+    """Return daily rollups (day, count, min, max, mean) for local days first..last."""
+    rows = await session.execute(
+        select(RollupDay.day, RollupDay.count, RollupDay.min_value, RollupDay.max_value, RollupDay.mean_value)
+        .where(RollupDay.datastream_id == datastream_id, RollupDay.day >= first, RollupDay.day <= last)
+        .order_by(RollupDay.day)
+    )
+    return [(d, int(n), float(lo), float(hi), float(m)) for d, n, lo, hi, m in rows]
+
+
+# --- rollups ----------------------------------------------------------------------------------------------------
+
+
+async def dirty_hours(session: AsyncSession, limit: int) -> list[tuple[int, datetime, int]]:
+    """Return up to `limit` dirty (datastream, hour, version) rows, oldest hour first."""
+    rows = await session.execute(
+        select(DirtyHour.datastream_id, DirtyHour.bucket, DirtyHour.version)
+        .order_by(DirtyHour.bucket, DirtyHour.datastream_id)
+        .limit(limit)
+    )
+    return [(r.datastream_id, r.bucket, r.version) for r in rows]
+
+
+def _hour_of(session: AsyncSession) -> Any:
+    # The UTC hour of a reading, computed by the engine: PostgreSQL truncates the timestamp in UTC, SQLite
+    # cuts the stored "YYYY-MM-DD HH:MM:SS.ffffff" text.
+    if is_postgres(session):
+        return func.date_trunc("hour", func.timezone("UTC", Observation.time))
+    return func.strftime("%Y-%m-%d %H:00:00", Observation.time)
+
+
+def _as_utc(value: Any) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+async def aggregate_hours(
+    session: AsyncSession, datastream_ids: Collection[int], start: datetime, end: datetime
+) -> dict[tuple[int, datetime], tuple[int, float, float, float]]:
+    """Return (count, min, max, mean) per (datastream, UTC hour) of the raw readings in [start, end)."""
+    hour = _hour_of(session).label("hour")
+    result: dict[tuple[int, datetime], tuple[int, float, float, float]] = {}
+    ids = sorted(datastream_ids)
+    for offset in range(0, len(ids), ID_CHUNK):
+        rows = await session.execute(
+            select(
+                Observation.datastream_id,
+                hour,
+                func.count(),
+                func.min(Observation.value),
+                func.max(Observation.value),
+                func.avg(Observation.value),
+            )
+            .where(
+                Observation.datastream_id.in_(ids[offset : offset + ID_CHUNK]),
+                Observation.time >= start,
+                Observation.time < end,
+            )
+            .group_by(Observation.datastream_id, hour)
+        )
+        for datastream_id, bucket, count, low, high, mean in rows:
+            result[(int(datastream_id), _as_utc(bucket))] = (int(count), float(low), float(high), float(mean))
+    return result
+
+
+async def upsert_hour_rollups(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Write hourly rollups, replacing existing ones."""
+    if not rows:
+        return
+    stmt = _insert(session, ROLLUP_HOURS)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["datastream_id", "bucket"],
+        set_={name: stmt.excluded[name] for name in ("count", "min_value", "max_value", "mean_value")},
+    )
+    await session.execute(stmt, list(rows))
+
+
+async def delete_hour_rollups(session: AsyncSession, pairs: Sequence[tuple[int, datetime]]) -> None:
+    """Remove hourly rollups that no longer have readings."""
+    if not pairs:
+        return
+    stmt = delete(ROLLUP_HOURS).where(
+        ROLLUP_HOURS.c.datastream_id == bindparam("ds_id"), ROLLUP_HOURS.c.bucket == bindparam("ds_bucket")
+    )
+    await session.execute(stmt, [{"ds_id": d, "ds_bucket": b} for d, b in pairs])
+
+
+async def hour_rollups_for_days(
+    session: AsyncSession, datastream_ids: Collection[int], start: datetime, end: datetime
+) -> list[tuple[int, datetime, int, float, float, float]]:
+    """Return (datastream, bucket, count, min, max, mean) of hourly rollups in [start, end)."""
+    ids = sorted(datastream_ids)
+    found: list[tuple[int, datetime, int, float, float, float]] = []
+    for offset in range(0, len(ids), ID_CHUNK):
+        rows = await session.execute(
+            select(
+                RollupHour.datastream_id,
+                RollupHour.bucket,
+                RollupHour.count,
+                RollupHour.min_value,
+                RollupHour.max_value,
+                RollupHour.mean_value,
+            ).where(
+                RollupHour.datastream_id.in_(ids[offset : offset + ID_CHUNK]),
+                RollupHour.bucket >= start,
+                RollupHour.bucket < end,
+            )
+        )
+        found.extend((int(d), b, int(n), float(lo), float(hi), float(m)) for d, b, n, lo, hi, m in rows)
+    return found
+
+
+async def upsert_day_rollups(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Write daily rollups, replacing existing ones."""
+    if not rows:
+        return
+    stmt = _insert(session, ROLLUP_DAYS)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["datastream_id", "day"],
+        set_={name: stmt.excluded[name] for name in ("count", "min_value", "max_value", "mean_value")},
+    )
+    await session.execute(stmt, list(rows))
+
+
+async def delete_day_rollups(session: AsyncSession, pairs: Sequence[tuple[int, date]]) -> None:
+    """Remove daily rollups that no longer have readings."""
+    if not pairs:
+        return
+    stmt = delete(ROLLUP_DAYS).where(
+        ROLLUP_DAYS.c.datastream_id == bindparam("ds_id"), ROLLUP_DAYS.c.day == bindparam("ds_day")
+    )
+    await session.execute(stmt, [{"ds_id": d, "ds_day": day} for d, day in pairs])
+
+
+async def clear_dirty_hours(session: AsyncSession, rows: Sequence[tuple[int, datetime, int]]) -> None:
+    """Forget dirty hours whose version is still the one that was computed."""
+    if not rows:
+        return
+    stmt = delete(DIRTY_HOURS).where(
+        DIRTY_HOURS.c.datastream_id == bindparam("ds_id"),
+        DIRTY_HOURS.c.bucket == bindparam("ds_bucket"),
+        DIRTY_HOURS.c.version == bindparam("ds_version"),
+    )
+    await session.execute(stmt, [{"ds_id": d, "ds_bucket": b, "ds_version": v} for d, b, v in rows])
+
+
+# --- retention -------------------------------------------------------------------------------------------------
+
+
+async def retention_periods(session: AsyncSession) -> list[tuple[int, int]]:
+    """Return (datastream id, retention days) of every datastream."""
+    rows = await session.execute(select(Datastream.id, Datastream.retention_days).order_by(Datastream.id))
+    return [(r.id, r.retention_days) for r in rows]
+
+
+async def delete_observations_before(session: AsyncSession, datastream_id: int, cutoff: datetime) -> int:
+    """Delete a datastream's raw readings older than `cutoff`; return how many."""
+    result = await session.execute(
+        delete(Observation).where(Observation.datastream_id == datastream_id, Observation.time < cutoff)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def delete_observations_of(session: AsyncSession, datastream_ids: Collection[int]) -> None:
+    """Delete every reading and rollup of some datastreams (before the datastreams themselves go)."""
+    ids = sorted(datastream_ids)
+    if not ids:
+        return
+    for model in (Observation, RollupHour, RollupDay, DirtyHour):
+        await session.execute(delete(model).where(model.datastream_id.in_(ids)))
+
+
+async def delete_dead_letters_before(session: AsyncSession, cutoff: datetime) -> int:
+    """Delete dead letters received before `cutoff`; return how many."""
+    result = await session.execute(delete(DeadLetter).where(DeadLetter.received_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- dead letters -----------------------------------------------------------------------------------------------
+
+
+async def list_dead_letters(
+    session: AsyncSession,
+    reason: str | None,
+    device_code: str | None,
+    source: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[DeadLetter], int]:
+    """Return a page of dead letters, newest first, and the total matching."""
+    conditions = []
+    if reason:
+        conditions.append(DeadLetter.reason == reason)
+    if device_code:
+        conditions.append(DeadLetter.device_code == device_code)
+    if source:
+        conditions.append(DeadLetter.source == source)
+    total = await session.scalar(select(func.count()).select_from(DeadLetter).where(*conditions)) or 0
+    rows = await session.scalars(
+        select(DeadLetter)
+        .where(*conditions)
+        .order_by(DeadLetter.received_at.desc(), DeadLetter.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), int(total)
+
+
+async def get_dead_letter(session: AsyncSession, dead_letter_id: int) -> DeadLetter | None:
+    """Return one dead letter."""
+    return await session.get(DeadLetter, dead_letter_id)
+
+
+async def dead_letter_counts(session: AsyncSession, since: datetime) -> dict[str, int]:
+    """Return how many dead letters of each reason arrived since a time."""
+    rows = await session.execute(
+        select(DeadLetter.reason, func.count()).where(DeadLetter.received_at >= since).group_by(DeadLetter.reason)
+    )
+    return {str(reason): int(count) for reason, count in rows}
+
+
+async def observation_count(session: AsyncSession, datastream_id: int | None = None) -> int:
+    """Count raw readings, of one datastream or of all."""
+    query = select(func.count()).select_from(Observation)
+    if datastream_id is not None:
+        query = query.where(Observation.datastream_id == datastream_id)
+    return int(await session.scalar(query) or 0)
