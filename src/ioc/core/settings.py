@@ -22,6 +22,7 @@ DEFAULT_MODULES = (
     "org_unit",
     "notification",
     "telemetry",
+    "citizen_report",
     "environment",
 )
 

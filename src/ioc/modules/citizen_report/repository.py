@@ -1,0 +1,302 @@
+"""Every query of the citizen_report module; the service builds no SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ioc.core.time import PROVINCE_TZ
+
+from .constants import OPEN_STATUSES, ReportStatus
+from .models import Category, Follower, Link, Photo, RateHit, Report, TimelineEntry, TrackingSequence
+from .schemas import ReportFilters
+
+# Categories
+
+
+async def list_categories(session: AsyncSession, *, include_inactive: bool) -> Sequence[Category]:
+    """Return categories in display order."""
+    stmt = select(Category).order_by(Category.sort_order, Category.name, Category.code)
+    if not include_inactive:
+        stmt = stmt.where(Category.active.is_(True))
+    return (await session.scalars(stmt)).all()
+
+
+async def category_by_code(session: AsyncSession, code: str) -> Category | None:
+    """Return a category by code."""
+    return await session.scalar(select(Category).where(Category.code == code))
+
+
+async def category_names(session: AsyncSession) -> dict[str, tuple[str, str]]:
+    """Return every category's (Vietnamese, English) name by code."""
+    rows = await session.execute(select(Category.code, Category.name, Category.name_en))
+    return {code: (name, name_en or name) for code, name, name_en in rows}
+
+
+async def count_reports_of_category(session: AsyncSession, category_id: int) -> int:
+    """Count the reports filed under a category."""
+    return int(await session.scalar(select(func.count()).where(Report.category_id == category_id)) or 0)
+
+
+def add(session: AsyncSession, obj: object) -> None:
+    """Add a new row to the session."""
+    session.add(obj)
+
+
+async def delete_row(session: AsyncSession, obj: object) -> None:
+    """Delete a row."""
+    await session.delete(obj)
+
+
+# Tracking numbers
+
+
+async def next_tracking_number(session: AsyncSession, year: int) -> int:
+    """Hand out the next number of a year, atomically on both engines (the row lock serialises writers)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(TrackingSequence)
+        .values(year=year, last_value=1)
+        .on_conflict_do_update(
+            index_elements=[TrackingSequence.year], set_={"last_value": TrackingSequence.last_value + 1}
+        )
+        .returning(TrackingSequence.last_value)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+# Reports
+
+
+async def get_report(session: AsyncSession, report_id: int, *, for_update: bool = False) -> Report | None:
+    """Return a report by id (locked for update on PostgreSQL when asked)."""
+    stmt = select(Report).where(Report.id == report_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def report_by_code(session: AsyncSession, code: str) -> Report | None:
+    """Return a report by tracking code."""
+    return await session.scalar(select(Report).where(Report.tracking_code == code))
+
+
+async def tracking_codes(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    """Return the tracking codes of reports by id."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(Report.id, Report.tracking_code).where(Report.id.in_(list(ids))))
+    return {int(row[0]): str(row[1]) for row in rows}
+
+
+def local_day_start(day: date) -> datetime:
+    """Return the UTC moment a local (province) day starts."""
+    return datetime.combine(day, time.min, PROVINCE_TZ).astimezone(UTC)
+
+
+def published() -> ColumnElement[bool]:
+    """Return the condition of reports the public may see (accepted at some point, not rejected)."""
+    return and_(Report.accepted_at.is_not(None), Report.status != ReportStatus.REJECTED.value)
+
+
+def _filter_conditions(filters: ReportFilters, now: datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.status:
+        conditions.append(Report.status.in_([s.value for s in filters.status]))
+    if filters.category:
+        conditions.append(Report.category_code == filters.category)
+    if filters.unit:
+        conditions.append(Report.unit_code == filters.unit)
+    if filters.agency:
+        conditions.append(Report.agency_code == filters.agency)
+    if filters.agency_id is not None:
+        conditions.append(Report.agency_id == filters.agency_id)
+    if filters.source:
+        conditions.append(Report.source == filters.source.value)
+    if filters.overdue is True:
+        conditions.append(and_(Report.due_at.is_not(None), Report.due_at < now))
+    elif filters.overdue is False:
+        conditions.append(or_(Report.due_at.is_(None), Report.due_at >= now))
+    if filters.q:
+        conditions.append(Report.tracking_code.contains(filters.q.strip().upper()))
+    if filters.created_from:
+        conditions.append(Report.created_at >= local_day_start(filters.created_from))
+    if filters.created_to:
+        conditions.append(Report.created_at < local_day_start(filters.created_to + timedelta(days=1)))
+    return conditions
+
+
+async def list_reports(
+    session: AsyncSession,
+    filters: ReportFilters,
+    now: datetime,
+    *,
+    limit: int,
+    offset: int,
+    public_only: bool = False,
+) -> tuple[Sequence[Report], int]:
+    """Return one page of reports matching the filters, newest first, and the total count."""
+    conditions = _filter_conditions(filters, now)
+    if public_only:
+        conditions.append(published())
+    stmt = select(Report).where(*conditions)
+    total = int(await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = (
+        await session.scalars(stmt.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit).offset(offset))
+    ).all()
+    return rows, total
+
+
+async def reports_near(
+    session: AsyncSession,
+    category_id: int,
+    box: tuple[float, float, float, float],
+    *,
+    exclude_id: int | None = None,
+) -> Sequence[Report]:
+    """Return open reports of a category inside a (min_lat, min_lon, max_lat, max_lon) box."""
+    min_lat, min_lon, max_lat, max_lon = box
+    stmt = select(Report).where(
+        Report.category_id == category_id,
+        Report.status.in_([s.value for s in OPEN_STATUSES]),
+        Report.lat.between(min_lat, max_lat),
+        Report.lon.between(min_lon, max_lon),
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Report.id != exclude_id)
+    return (await session.scalars(stmt)).all()
+
+
+async def timeline(session: AsyncSession, report_id: int, *, public_only: bool = False) -> Sequence[TimelineEntry]:
+    """Return a report's timeline, oldest first."""
+    stmt = select(TimelineEntry).where(TimelineEntry.report_id == report_id)
+    if public_only:
+        stmt = stmt.where(TimelineEntry.public.is_(True))
+    return (await session.scalars(stmt.order_by(TimelineEntry.at, TimelineEntry.id))).all()
+
+
+async def photos_of(session: AsyncSession, report_id: int) -> Sequence[Photo]:
+    """Return a report's photos, intake first."""
+    stmt = select(Photo).where(Photo.report_id == report_id).order_by(Photo.kind.desc(), Photo.id)
+    return (await session.scalars(stmt)).all()
+
+
+async def get_photo(session: AsyncSession, photo_id: int) -> Photo | None:
+    """Return a photo by id."""
+    return await session.get(Photo, photo_id)
+
+
+async def followers_of(session: AsyncSession, report_id: int) -> Sequence[Follower]:
+    """Return a report's followers."""
+    return (await session.scalars(select(Follower).where(Follower.report_id == report_id))).all()
+
+
+async def linked_ids(session: AsyncSession, report_id: int) -> list[int]:
+    """Return the ids of reports linked to a report."""
+    rows = await session.scalars(select(Link.linked_report_id).where(Link.report_id == report_id).order_by(Link.id))
+    return list(rows)
+
+
+async def link_exists(session: AsyncSession, report_id: int, other_id: int) -> bool:
+    """Tell whether two reports are linked."""
+    found = await session.scalar(select(Link.id).where(Link.report_id == report_id, Link.linked_report_id == other_id))
+    return found is not None
+
+
+# Rate limit
+
+
+async def rate_hits(session: AsyncSession, client_key: str, since: datetime) -> tuple[int, datetime | None]:
+    """Return how many submissions a client made since a moment, and the oldest of them."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(RateHit.at)).where(RateHit.client_key == client_key, RateHit.at >= since)
+        )
+    ).one()
+    return int(row[0] or 0), row[1]
+
+
+async def purge_rate_hits(session: AsyncSession, before: datetime) -> int:
+    """Delete rate-limit records older than a moment; return how many."""
+    result = await session.execute(delete(RateHit).where(RateHit.at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# Publication, statistics, KPIs
+
+
+async def public_points(session: AsyncSession, filters: ReportFilters, now: datetime, limit: int) -> Sequence[Any]:
+    """Return (code, category, status, unit, created, lat, lon) of public reports, newest first."""
+    stmt = (
+        select(
+            Report.tracking_code,
+            Report.category_code,
+            Report.status,
+            Report.unit_code,
+            Report.created_at,
+            Report.lat,
+            Report.lon,
+        )
+        .where(published(), *_filter_conditions(filters, now))
+        .order_by(Report.created_at.desc(), Report.id.desc())
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).all()
+
+
+async def stats_rows(session: AsyncSession, start: date, end: date) -> Sequence[Any]:
+    """Return the fields statistics need for public reports submitted between two local days (inclusive)."""
+    stmt = select(
+        Report.agency_code,
+        Report.category_code,
+        Report.unit_code,
+        Report.status,
+        Report.created_at,
+        Report.resolved_at,
+        Report.resolved_on_time,
+        Report.rating,
+        Report.due_at,
+    ).where(
+        published(),
+        Report.created_at >= local_day_start(start),
+        Report.created_at < local_day_start(end + timedelta(days=1)),
+    )
+    return (await session.execute(stmt)).all()
+
+
+async def count_received(session: AsyncSession, day: date) -> int:
+    """Count the reports submitted on a local day."""
+    stmt = select(func.count()).where(
+        Report.created_at >= local_day_start(day), Report.created_at < local_day_start(day + timedelta(days=1))
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+async def count_overdue(session: AsyncSession, now: datetime) -> int:
+    """Count the reports whose running deadline has passed."""
+    stmt = select(func.count()).where(Report.due_at.is_not(None), Report.due_at < now)
+    return int(await session.scalar(stmt) or 0)
+
+
+async def on_time_counts(session: AsyncSession, since: datetime, until: datetime) -> tuple[int, int]:
+    """Return (resolved, resolved on time) for resolutions in a period."""
+    row = (
+        await session.execute(
+            select(func.count(), func.count().filter(Report.resolved_on_time.is_(True))).where(
+                Report.resolved_at.is_not(None), Report.resolved_at >= since, Report.resolved_at < until
+            )
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+async def seeded_count(session: AsyncSession) -> int:
+    """Count every report (the demo seed runs only on an empty table)."""
+    return int(await session.scalar(select(func.count()).select_from(Report)) or 0)

@@ -1,0 +1,1893 @@
+"""Business rules of citizen reports: intake, routing, the workflow, deadlines, publication (never commits)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import math
+import secrets
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ioc.core.errors import Forbidden, NotFound, ValidationFailed
+from ioc.core.events import record_event
+from ioc.core.http import Page, PageParams
+from ioc.core.jobs import cancel_job, schedule_job
+from ioc.core.security import Principal, PrincipalKind, Role
+from ioc.core.time import ensure_utc, local_today, to_local, utc_now
+from ioc.modules import notification, org_unit
+
+from . import repository
+from .constants import (
+    ACTION_LABELS,
+    ACTOR_LABELS,
+    AGENCY_STATUSES,
+    API_PREFIX,
+    APPROACH_FRACTION,
+    CLOSE_JOB,
+    DEADLINE_JOB,
+    DUPLICATE_LIMIT,
+    DUPLICATE_RADIUS_M,
+    EARTH_RADIUS_M,
+    EXPORT_MAX_ROWS,
+    FINAL_STATUSES,
+    GEOJSON_MAX_FEATURES,
+    KPI_ON_TIME_DAYS,
+    MAX_PHOTOS,
+    METRES_PER_DEGREE_LAT,
+    NOTIFY_TEMPLATE,
+    OPEN_STATUSES,
+    PUBLIC_COORD_DECIMALS,
+    PUBLIC_FORM_PATH,
+    RATE_LIMIT_COUNT,
+    RATE_LIMIT_WINDOW,
+    REJECT_REASON_LABELS,
+    SCOPE_APPROVE,
+    SCOPE_HANDLE,
+    SCOPE_OPERATE,
+    SCOPE_READ,
+    STATS_DEFAULT_DAYS,
+    TRACKING_PREFIX,
+    Action,
+    ActorKind,
+    AttributeType,
+    Phase,
+    PhotoKind,
+    Rating,
+    RejectReason,
+    ReportStatus,
+    Source,
+    TimerKind,
+    status_label,
+)
+from .events import (
+    DeadlineApproaching,
+    ExtensionApproved,
+    ExtensionDeclined,
+    ExtensionRequested,
+    ReportAccepted,
+    ReportAssigned,
+    ReportClosed,
+    ReportEvent,
+    ReportMerged,
+    ReportOverdue,
+    ReportRated,
+    ReportRejected,
+    ReportReopened,
+    ReportResolved,
+    ReportReturned,
+    ReportsLinked,
+    ReportStarted,
+    ReportSubmitted,
+)
+from .exceptions import (
+    AlreadyRated,
+    CannotMerge,
+    CategoryCodeTaken,
+    CategoryInUse,
+    CategoryNotFound,
+    ExtensionNotPending,
+    InvalidAttribute,
+    InvalidRatingToken,
+    InvalidTransition,
+    NoResponsibleAgency,
+    NotAssignedAgency,
+    OutsideProvince,
+    PhotoRequired,
+    ReportNotFound,
+    SubmissionRateLimited,
+    TooManyPhotos,
+    UnknownAgency,
+    UnknownCategory,
+)
+from .models import Category, Follower, Link, Photo, RateHit, Report, TimelineEntry
+from .photos import MediaStore, PhotoUpload, ProcessedPhoto, process_image
+from .schemas import (
+    AssignInput,
+    AttributeDefinition,
+    CategoryCreate,
+    CategoryRead,
+    CategoryUpdate,
+    CitizenReportKpis,
+    DuplicateCandidate,
+    ExtensionDecision,
+    ExtensionInput,
+    LinkInput,
+    LocationSuggestion,
+    MergeInput,
+    PhotoRead,
+    RatingInput,
+    RejectInput,
+    ReportCreate,
+    ReporterContact,
+    ReportFilters,
+    ReportPublic,
+    ReportPublicSummary,
+    ReportRead,
+    ReportSummary,
+    ResolveInput,
+    ReturnInput,
+    StatsRead,
+    StatsRow,
+    SubmitResult,
+    TimelineRead,
+)
+
+if TYPE_CHECKING:
+    from ioc.core.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+PHOTO_URL = f"/api/v1{API_PREFIX}/photos"
+EXCERPT_LENGTH = 140
+SECONDS_PER_HOUR = 3600
+
+
+# Who acts
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The author of a timeline entry: a public role label, and the person's account name for staff."""
+
+    kind: ActorKind
+    name: str
+    agency_code: str | None = None
+
+
+ROLE_ACTORS = {
+    Role.CITIZEN: ActorKind.CITIZEN,
+    Role.HOTLINE_OPERATOR: ActorKind.HOTLINE,
+    Role.AGENCY_STAFF: ActorKind.AGENCY,
+    Role.AGENCY_HEAD: ActorKind.SUPERVISOR,
+    Role.LEADER: ActorKind.LEADER,
+    Role.ADMIN: ActorKind.ADMIN,
+}
+SYSTEM_ACTOR = Actor(ActorKind.SYSTEM, "system")
+CITIZEN_ACTOR = Actor(ActorKind.CITIZEN, "citizen")
+
+
+def actor_for(principal: Principal | None, report: Report | None = None) -> Actor:
+    """Return the timeline author for a principal (anonymous callers are citizens)."""
+    if principal is None:
+        return CITIZEN_ACTOR
+    if principal.kind is PrincipalKind.SYSTEM:
+        return Actor(ActorKind.SYSTEM, principal.name[:120])
+    kind = ROLE_ACTORS.get(principal.role, ActorKind.CITIZEN)
+    if kind is ActorKind.CITIZEN:
+        return CITIZEN_ACTOR  # a citizen's account name is personal data; staff see who only where allowed
+    agency = report.agency_code if report is not None and kind in (ActorKind.AGENCY, ActorKind.SUPERVISOR) else None
+    return Actor(kind, (principal.display_name or principal.name)[:120], agency)
+
+
+def _require_scope(principal: Principal | None, scope: str) -> Principal:
+    if principal is None or not principal.has(scope):
+        raise Forbidden(
+            f"Bạn không có quyền thực hiện thao tác này ({scope}).",
+            f"You are not allowed to do this ({scope}).",
+            scope=scope,
+        )
+    return principal
+
+
+def _is_assigned_staff(principal: Principal | None, report: Report) -> bool:
+    return principal is not None and principal.agency_id is not None and principal.agency_id == report.agency_id
+
+
+def _require_agency(principal: Principal, report: Report) -> None:
+    """Only staff of the assigned agency (or an administrator) act for the agency."""
+    if principal.is_admin:
+        return
+    if not _is_assigned_staff(principal, report):
+        raise NotAssignedAgency()
+
+
+def may_see_personal_data(principal: Principal | None, report: Report) -> bool:
+    """Tell whether a caller may see the reporter's contact details."""
+    if principal is None:
+        return False
+    if principal.is_admin or principal.has(SCOPE_OPERATE):
+        return True
+    # An anonymous reporter stays unknown to the agency; only the hotline and administrators know who it was.
+    return not report.anonymous and _is_assigned_staff(principal, report) and principal.has(SCOPE_HANDLE)
+
+
+# Categories
+
+
+def category_read(category: Category) -> CategoryRead:
+    """Build the read schema of a category."""
+    return CategoryRead(
+        id=category.id,
+        code=category.code,
+        name=category.name,
+        name_en=category.name_en,
+        description=category.description,
+        group=category.group_name,
+        keywords=list(category.keywords or []),
+        default_agency_code=category.default_agency_code,
+        agency_overrides=dict(category.agency_overrides or {}),
+        attributes=[AttributeDefinition.model_validate(a) for a in category.attributes or []],
+        accept_hours=category.accept_hours,
+        resolve_days=category.resolve_days,
+        reopen_window_days=category.reopen_window_days,
+        photo_required=category.photo_required,
+        active=category.active,
+        sort_order=category.sort_order,
+        created_at=category.created_at,
+        updated_at=category.updated_at,
+    )
+
+
+async def list_categories(session: AsyncSession, *, include_inactive: bool = False) -> list[CategoryRead]:
+    """Return the categories in display order (active ones only unless asked)."""
+    return [category_read(c) for c in await repository.list_categories(session, include_inactive=include_inactive)]
+
+
+async def get_category(session: AsyncSession, code: str) -> CategoryRead:
+    """Return a category by code or raise CategoryNotFound."""
+    category = await repository.category_by_code(session, code)
+    if category is None:
+        raise CategoryNotFound(code)
+    return category_read(category)
+
+
+async def _check_routing(session: AsyncSession, data: CategoryCreate | CategoryUpdate) -> None:
+    codes = {data.default_agency_code} if data.default_agency_code else set()
+    codes |= set(data.agency_overrides.values())
+    for code in sorted(codes):
+        try:
+            await org_unit.get_agency(session, code)
+        except org_unit.AgencyNotFound as exc:
+            raise UnknownAgency(code) from exc
+    for unit_code in sorted(data.agency_overrides):
+        if await org_unit.get_unit(session, unit_code) is None:
+            raise ValidationFailed(
+                f"Không có đơn vị hành chính mã {unit_code} trong danh sách ngoại lệ.",
+                f"No administrative unit with code {unit_code} in the override list.",
+                field="agency_overrides",
+                unit_code=unit_code,
+            )
+
+
+def _apply_category(category: Category, data: CategoryCreate | CategoryUpdate, now: datetime) -> None:
+    category.name = data.name
+    category.name_en = data.name_en
+    category.description = data.description
+    category.group_name = data.group
+    category.keywords = list(data.keywords)
+    category.default_agency_code = data.default_agency_code or None
+    category.agency_overrides = dict(data.agency_overrides)
+    category.attributes = [a.model_dump(mode="json") for a in data.attributes]
+    category.accept_hours = data.accept_hours
+    category.resolve_days = data.resolve_days
+    category.reopen_window_days = data.reopen_window_days
+    category.photo_required = data.photo_required
+    category.active = data.active
+    category.sort_order = data.sort_order
+    category.updated_at = now
+
+
+async def create_category(session: AsyncSession, data: CategoryCreate) -> CategoryRead:
+    """Create a category after checking its code and its routing rule."""
+    if await repository.category_by_code(session, data.code) is not None:
+        raise CategoryCodeTaken(data.code)
+    await _check_routing(session, data)
+    now = utc_now()
+    category = Category(code=data.code, created_at=now)
+    _apply_category(category, data, now)
+    repository.add(session, category)
+    await session.flush()
+    return category_read(category)
+
+
+async def update_category(session: AsyncSession, code: str, data: CategoryUpdate) -> CategoryRead:
+    """Replace a category's fields (its code stays); reports filed already keep their deadlines."""
+    category = await repository.category_by_code(session, code)
+    if category is None:
+        raise CategoryNotFound(code)
+    await _check_routing(session, data)
+    _apply_category(category, data, utc_now())
+    await session.flush()
+    return category_read(category)
+
+
+async def delete_category(session: AsyncSession, code: str) -> None:
+    """Delete a category that no report uses."""
+    category = await repository.category_by_code(session, code)
+    if category is None:
+        raise CategoryNotFound(code)
+    used = await repository.count_reports_of_category(session, category.id)
+    if used:
+        raise CategoryInUse(code, used)
+    await repository.delete_row(session, category)
+    await session.flush()
+
+
+# Routing
+
+
+async def route(session: AsyncSession, category: Category, unit_code: str) -> org_unit.AgencyRead | None:
+    """Return the agency responsible for a category at a unit: override, else default, else the commune."""
+    chosen = (category.agency_overrides or {}).get(unit_code) or category.default_agency_code
+    if chosen:
+        try:
+            agency = await org_unit.get_agency(session, chosen)
+        except org_unit.AgencyNotFound:
+            log.warning("routing names an unknown agency", extra={"category": category.code, "agency": chosen})
+            return None
+        return agency if agency.is_active else None
+    try:
+        agencies = await org_unit.agencies_for_unit(session, unit_code)
+    except org_unit.UnitNotFound:
+        return None
+    committees = [a for a in agencies if a.kind == org_unit.AgencyKind.COMMUNE_COMMITTEE]
+    candidates = committees or agencies
+    return candidates[0] if candidates else None
+
+
+# Attributes (Open311 service definitions)
+
+
+def _attribute_error(code: str, vi: str, en: str) -> InvalidAttribute:
+    return InvalidAttribute(code, f"Câu hỏi '{code}': {vi}", f"Question '{code}': {en}")
+
+
+def _clean_attribute(definition: AttributeDefinition, value: Any) -> Any:
+    code = definition.code
+    keys = {v.key for v in definition.values}
+    kind = definition.datatype
+    if kind in (AttributeType.STRING, AttributeType.TEXT):
+        limit = 500 if kind is AttributeType.STRING else 4000
+        if not isinstance(value, str | int | float) or len(str(value)) > limit:
+            raise _attribute_error(code, f"cần một đoạn chữ (tối đa {limit} ký tự).", f"needs text (at most {limit}).")
+        return str(value).strip()
+    if kind is AttributeType.NUMBER:
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as exc:
+            raise _attribute_error(code, "cần một con số.", "needs a number.") from exc
+        if not math.isfinite(number):
+            raise _attribute_error(code, "cần một con số.", "needs a number.")
+        return number
+    if kind is AttributeType.DATETIME:
+        try:
+            return datetime.fromisoformat(str(value)).isoformat()
+        except ValueError as exc:
+            raise _attribute_error(code, "cần ngày giờ dạng ISO 8601.", "needs an ISO 8601 date and time.") from exc
+    if kind is AttributeType.SINGLEVALUELIST:
+        if str(value) not in keys:
+            raise _attribute_error(code, "giá trị không có trong danh sách.", "the value is not one of the options.")
+        return str(value)
+    chosen = value if isinstance(value, list) else [value]
+    if not chosen or any(str(item) not in keys for item in chosen):
+        raise _attribute_error(code, "giá trị không có trong danh sách.", "a value is not one of the options.")
+    return sorted({str(item) for item in chosen})
+
+
+def validate_attributes(definitions: Iterable[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
+    """Check answers against a category's questions and return them cleaned."""
+    parsed = [AttributeDefinition.model_validate(d) for d in definitions]
+    known = {d.code for d in parsed}
+    for code in values:
+        if code not in known:
+            raise _attribute_error(code, "lĩnh vực này không có câu hỏi này.", "this category has no such question.")
+    cleaned: dict[str, Any] = {}
+    for definition in parsed:
+        value = values.get(definition.code)
+        if value is None or value == "" or value == []:
+            if definition.required and definition.variable:
+                raise _attribute_error(definition.code, "cần trả lời.", "an answer is required.")
+            continue
+        cleaned[definition.code] = _clean_attribute(definition, value)
+    return cleaned
+
+
+# Distances and duplicates
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Return the great-circle distance between two WGS 84 points in metres (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi = phi2 - phi1
+    d_lambda = math.radians(lon2 - lon1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def bounding_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
+    """Return (min_lat, min_lon, max_lat, max_lon) of a box holding the circle around a point."""
+    d_lat = radius_m / METRES_PER_DEGREE_LAT
+    d_lon = radius_m / (METRES_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 0.01))
+    return lat - d_lat, lon - d_lon, lat + d_lat, lon + d_lon
+
+
+def is_published(report: Report) -> bool:
+    """Tell whether the public may see a report's details and photos (accepted, not rejected)."""
+    return report.accepted_at is not None and report.status != ReportStatus.REJECTED
+
+
+async def _nearby(
+    session: AsyncSession, category_id: int, lat: float, lon: float, *, exclude_id: int | None, staff: bool
+) -> list[DuplicateCandidate]:
+    rows = await repository.reports_near(
+        session, category_id, bounding_box(lat, lon, DUPLICATE_RADIUS_M), exclude_id=exclude_id
+    )
+    found: list[tuple[float, Report]] = []
+    for report in rows:
+        if not staff and not is_published(report):
+            continue
+        distance = distance_m(lat, lon, report.lat, report.lon)
+        if distance <= DUPLICATE_RADIUS_M:
+            found.append((distance, report))
+    found.sort(key=lambda item: (item[0], -item[1].created_at.timestamp()))
+    return [
+        DuplicateCandidate(
+            id=report.id if staff else None,
+            tracking_code=report.tracking_code,
+            status=report.status,
+            distance_m=round(distance, 1),
+            created_at=report.created_at,
+        )
+        for distance, report in found[:DUPLICATE_LIMIT]
+    ]
+
+
+async def nearby(
+    session: AsyncSession, category_code: str, lat: float, lon: float, principal: Principal | None
+) -> list[DuplicateCandidate]:
+    """Suggest open reports of the same category within 250 m (the public sees accepted ones only)."""
+    category = await repository.category_by_code(session, category_code)
+    if category is None:
+        raise UnknownCategory(category_code)
+    staff = principal is not None and principal.has(SCOPE_READ)
+    return await _nearby(session, category.id, lat, lon, exclude_id=None, staff=staff)
+
+
+async def duplicates_of(session: AsyncSession, report_id: int) -> list[DuplicateCandidate]:
+    """Suggest possible duplicates of a report for operators."""
+    report = await _get(session, report_id)
+    return await _nearby(session, report.category_id, report.lat, report.lon, exclude_id=report.id, staff=True)
+
+
+# Rate limit
+
+
+def client_key(secret: str, client_ip: str) -> str:
+    """Return a keyed hash of a client address, so that addresses themselves are not stored."""
+    return hmac.new(secret.encode(), client_ip.encode(), hashlib.sha256).hexdigest()
+
+
+def _rate_limited(principal: Principal | None) -> bool:
+    # Operators record many calls, and integrations are issued keys; the limit protects the public form.
+    if principal is None:
+        return True
+    return not (principal.has(SCOPE_OPERATE) or principal.kind is PrincipalKind.API_KEY)
+
+
+async def _check_rate_limit(session: AsyncSession, key: str, now: datetime) -> None:
+    count, oldest = await repository.rate_hits(session, key, now - RATE_LIMIT_WINDOW)
+    if count >= RATE_LIMIT_COUNT and oldest is not None:
+        retry = max(1, int((ensure_utc(oldest) + RATE_LIMIT_WINDOW - now).total_seconds()))
+        raise SubmissionRateLimited(count, int(RATE_LIMIT_WINDOW.total_seconds() // 60), retry)
+
+
+async def purge_rate_hits(session: AsyncSession, now: datetime | None = None) -> int:
+    """Forget submissions older than the rate-limit window."""
+    return await repository.purge_rate_hits(session, (now or utc_now()) - RATE_LIMIT_WINDOW)
+
+
+# Timeline, events, deadlines
+
+
+def _timeline(
+    session: AsyncSession,
+    report: Report,
+    at: datetime,
+    actor: Actor,
+    action: Action,
+    *,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    note: str = "",
+    public: bool = True,
+) -> None:
+    repository.add(
+        session,
+        TimelineEntry(
+            report_id=report.id,
+            at=at,
+            actor_kind=actor.kind.value,
+            actor_name=actor.name,
+            agency_code=actor.agency_code,
+            action=action.value,
+            from_status=from_status,
+            to_status=to_status,
+            note=note.strip(),
+            public=public,
+        ),
+    )
+
+
+def _event_fields(report: Report, from_status: str | None = None) -> dict[str, Any]:
+    return {
+        "report_id": report.id,
+        "tracking_code": report.tracking_code,
+        "status": report.status,
+        "from_status": from_status,
+        "category_code": report.category_code,
+        "unit_code": report.unit_code,
+        "agency_code": report.agency_code,
+    }
+
+
+def _timer_key(report_id: int, kind: TimerKind) -> str:
+    return f"{DEADLINE_JOB}:{report_id}:{kind.value}"
+
+
+def _close_key(report_id: int) -> str:
+    return f"{CLOSE_JOB}:{report_id}"
+
+
+async def _schedule_timers(session: AsyncSession, runtime: Runtime, report: Report) -> None:
+    if report.due_at is None or report.phase_started_at is None:
+        for kind in TimerKind:
+            await cancel_job(session, _timer_key(report.id, kind))
+        return
+    calendar = runtime.calendar
+    due = ensure_utc(report.due_at)
+    start = ensure_utc(report.phase_started_at)
+    span_hours = max(calendar.working_seconds_between(start, due), 0.0) / SECONDS_PER_HOUR
+    approach_at = calendar.add_working_hours(start, span_hours * APPROACH_FRACTION) if span_hours else due
+    for kind, when in ((TimerKind.APPROACHING, approach_at), (TimerKind.OVERDUE, due)):
+        await schedule_job(
+            session,
+            DEADLINE_JOB,
+            {"report_id": report.id, "kind": kind.value, "due_at": due.isoformat(), "threshold": when.isoformat()},
+            run_at=when,
+            dedupe_key=_timer_key(report.id, kind),
+        )
+
+
+async def _start_phase(
+    session: AsyncSession, runtime: Runtime, report: Report, phase: Phase, start: datetime, due: datetime
+) -> None:
+    report.phase = phase.value
+    report.phase_started_at = start
+    report.due_at = due
+    report.approaching = False
+    report.overdue = False
+    await _schedule_timers(session, runtime, report)
+
+
+async def _end_phase(session: AsyncSession, runtime: Runtime, report: Report) -> None:
+    report.phase = None
+    report.phase_started_at = None
+    report.due_at = None
+    report.approaching = False
+    report.overdue = False
+    await _schedule_timers(session, runtime, report)
+
+
+def _expect(report: Report, allowed: Iterable[ReportStatus], action: Action) -> None:
+    if ReportStatus(report.status) not in set(allowed):
+        vi, en = ACTION_LABELS[action]
+        raise InvalidTransition(vi.lower(), en.lower(), report.status)
+
+
+async def _change(
+    session: AsyncSession,
+    runtime: Runtime,
+    report: Report,
+    to_status: ReportStatus,
+    action: Action,
+    actor: Actor,
+    event: type[ReportEvent],
+    now: datetime,
+    *,
+    note: str = "",
+    public: bool = True,
+    **event_extra: Any,
+) -> None:
+    """Move a report to a status: timeline entry, event, and a message to the reporter and followers."""
+    from_status = report.status
+    report.status = to_status.value
+    report.updated_at = now
+    _timeline(
+        session,
+        report,
+        now,
+        actor,
+        action,
+        from_status=from_status,
+        to_status=to_status.value,
+        note=note,
+        public=public,
+    )
+    record_event(session, event(**_event_fields(report, from_status), occurred_at=now, **event_extra))
+    await _notify_reporter(session, runtime, report, action, note if public else "")
+
+
+# Notifications
+
+
+REPORTER_ACTIONS = frozenset(
+    {
+        Action.SUBMITTED,
+        Action.ACCEPTED,
+        Action.REJECTED,
+        Action.ASSIGNED,
+        Action.STARTED,
+        Action.RESOLVED,
+        Action.REOPENED,
+        Action.CLOSED,
+        Action.MERGED,
+        Action.EXTENSION_APPROVED,
+    }
+)
+
+
+async def _notify_reporter(session: AsyncSession, runtime: Runtime, report: Report, action: Action, note: str) -> None:
+    """Tell the reporter and the followers (by e-mail, when they gave one) that their report moved."""
+    if action not in REPORTER_ACTIONS:
+        return
+    recipients: list[tuple[str, str]] = []
+    if report.reporter_email:
+        recipients.append((report.reporter_email, report.lang))
+    if action is not Action.SUBMITTED and report.follower_count:
+        recipients += [(f.email, f.lang) for f in await repository.followers_of(session, report.id) if f.email]
+    for email, lang in dict.fromkeys(recipients):
+        vi, en = ACTION_LABELS[action]
+        english = lang == "en"
+        message = (en if english else vi) + "." + (f"\n{note}" if note else "")
+        title = f"{'Report' if english else 'Phản ánh'} {report.tracking_code}: {status_label(report.status, lang)}"
+        await notification.send(
+            session,
+            runtime,
+            channel=notification.ChannelKind.EMAIL,
+            recipient=email,
+            template=NOTIFY_TEMPLATE,
+            params={
+                "title": title,
+                "severity": "Information" if english else "Thông báo",
+                "message": message,
+                "link": f"{PUBLIC_FORM_PATH}/{report.tracking_code}",
+            },
+            lang=lang,
+            correlation=f"citizen_report:{report.id}",
+        )
+
+
+async def _notify_agency(
+    session: AsyncSession,
+    runtime: Runtime,
+    report: Report,
+    title_vi: str,
+    message_vi: str,
+    severity: str,
+    agency: org_unit.AgencyRead | None = None,
+) -> None:
+    """E-mail the assigned agency's office mailbox; agencies without one are skipped with a log line."""
+    if not report.agency_code:
+        log.info("no agency assigned yet; notification skipped", extra={"report": report.tracking_code})
+        return
+    if agency is None or agency.code != report.agency_code:
+        try:
+            agency = await org_unit.get_agency(session, report.agency_code)
+        except org_unit.AgencyNotFound:
+            log.warning("assigned agency no longer exists", extra={"agency": report.agency_code})
+            return
+    if not agency.email:
+        log.info(
+            "agency has no e-mail address; notification skipped",
+            extra={"agency": agency.code, "report": report.tracking_code},
+        )
+        return
+    await notification.send(
+        session,
+        runtime,
+        channel=notification.ChannelKind.EMAIL,
+        recipient=agency.email,
+        template=NOTIFY_TEMPLATE,
+        params={
+            "title": f"{title_vi}: {report.tracking_code}",
+            "severity": severity,
+            "message": message_vi,
+            "link": f"{API_PREFIX}/{report.id}",
+        },
+        lang="vi",
+        correlation=f"citizen_report:{report.id}",
+    )
+
+
+# Intake
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _store_photos(
+    session: AsyncSession,
+    store: MediaStore,
+    report: Report,
+    processed: Sequence[ProcessedPhoto],
+    kind: PhotoKind,
+    now: datetime,
+) -> None:
+    for photo in processed:
+        names = await asyncio.to_thread(store.save, photo, to_local(now))
+        repository.add(
+            session,
+            Photo(
+                report_id=report.id,
+                kind=kind.value,
+                file_name=names.file_name,
+                thumb_name=names.thumb_name,
+                original_type=photo.original_type,
+                content_type="image/jpeg",
+                width=photo.width,
+                height=photo.height,
+                size_bytes=len(photo.jpeg),
+                sha256=photo.sha256,
+                gps_lat=None,
+                gps_lon=None,
+                created_at=now,
+            ),
+        )
+
+
+async def process_uploads(uploads: Sequence[PhotoUpload]) -> list[ProcessedPhoto]:
+    """Check and re-encode uploaded photos off the event loop (the first bad file stops everything)."""
+    if len(uploads) > MAX_PHOTOS:
+        raise TooManyPhotos()
+    return [await asyncio.to_thread(process_image, upload) for upload in uploads]
+
+
+async def photo_location(upload: PhotoUpload) -> LocationSuggestion | None:
+    """Return the GPS position embedded in a photo, without storing anything."""
+    return (await asyncio.to_thread(process_image, upload)).gps
+
+
+async def submit(
+    session: AsyncSession,
+    runtime: Runtime,
+    data: ReportCreate,
+    *,
+    principal: Principal | None,
+    uploads: Sequence[PhotoUpload] = (),
+    client_ip: str | None = None,
+    lang: str = "vi",
+    store: MediaStore,
+    now: datetime | None = None,
+) -> SubmitResult:
+    """Record a report: validate, locate, route, number, store photos, start the intake deadline."""
+    now = now or utc_now()
+    category = await repository.category_by_code(session, data.category_code)
+    if category is None or not category.active:
+        raise UnknownCategory(data.category_code)
+    if data.source is Source.HOTLINE:
+        _require_scope(principal, SCOPE_OPERATE)
+    attributes = validate_attributes(category.attributes or [], data.attributes)
+    if len(uploads) > MAX_PHOTOS:
+        raise TooManyPhotos()
+    # A caller on the phone cannot send a photo; every other channel must when the category asks for one.
+    if category.photo_required and data.source is not Source.HOTLINE and not uploads:
+        raise PhotoRequired()
+    unit = await org_unit.locate_point(session, data.lat, data.lon)
+    if unit is None:
+        raise OutsideProvince(data.lat, data.lon)
+    limited_key = client_key(runtime.settings.secret_key, client_ip or "unknown") if _rate_limited(principal) else None
+    if limited_key is not None:
+        await _check_rate_limit(session, limited_key, now)
+    processed = await process_uploads(uploads)
+    agency = await route(session, category, unit.code)
+
+    year = to_local(now).year
+    number = await repository.next_tracking_number(session, year)
+    token = secrets.token_urlsafe(18)
+    accept_due = runtime.calendar.add_working_hours(now, category.accept_hours)
+    report = Report(
+        tracking_code=f"{TRACKING_PREFIX}-{year}-{number:06d}",
+        category_id=category.id,
+        category_code=category.code,
+        description=data.description,
+        attributes=attributes,
+        lat=data.lat,
+        lon=data.lon,
+        unit_code=unit.code,
+        address=data.address,
+        source=data.source.value,
+        lang=lang if lang in ("vi", "en") else "vi",
+        status=ReportStatus.RECEIVED.value,
+        suggested_agency_code=agency.code if agency else None,
+        reporter_name=data.reporter_name,
+        reporter_phone=data.reporter_phone,
+        reporter_email=data.reporter_email,
+        anonymous=data.anonymous,
+        submitted_by_user_id=principal.id if principal is not None and principal.kind is PrincipalKind.USER else None,
+        rating_token_hash=_hash_token(token),
+        phase=Phase.INTAKE.value,
+        phase_started_at=now,
+        accept_due_at=accept_due,
+        due_at=accept_due,
+        approaching=False,
+        overdue=False,
+        extension_pending=False,
+        extension_count=0,
+        reopen_count=0,
+        follower_count=0,
+        created_at=now,
+        updated_at=now,
+    )
+    repository.add(session, report)
+    await session.flush()
+    await _schedule_timers(session, runtime, report)
+    await _store_photos(session, store, report, processed, PhotoKind.INTAKE, now)
+    _timeline(session, report, now, actor_for(principal), Action.SUBMITTED, to_status=report.status)
+    record_event(session, ReportSubmitted(**_event_fields(report), source=report.source, occurred_at=now))
+    if limited_key is not None:
+        repository.add(session, RateHit(client_key=limited_key, at=now))
+    await _notify_reporter(session, runtime, report, Action.SUBMITTED, "")
+    staff = principal is not None and principal.has(SCOPE_READ)
+    duplicates = await _nearby(session, category.id, report.lat, report.lon, exclude_id=report.id, staff=staff)
+    await session.flush()
+    return SubmitResult(
+        id=report.id,
+        tracking_code=report.tracking_code,
+        rating_token=token,
+        status=report.status,
+        unit_code=report.unit_code,
+        suggested_agency_code=report.suggested_agency_code,
+        accept_due_at=report.accept_due_at,
+        tracking_url=f"{PUBLIC_FORM_PATH}/{report.tracking_code}",
+        possible_duplicates=duplicates,
+        photo_location=next((p.gps for p in processed if p.gps is not None), None),
+    )
+
+
+# Workflow
+
+
+async def _get(session: AsyncSession, report_id: int) -> Report:
+    report = await repository.get_report(session, report_id, for_update=True)
+    if report is None:
+        raise ReportNotFound(report_id)
+    return report
+
+
+async def _category(session: AsyncSession, report: Report) -> Category:
+    category = await session.get(Category, report.category_id)
+    assert category is not None, "reports keep a foreign key to their category"
+    return category
+
+
+async def accept(
+    session: AsyncSession,
+    runtime: Runtime,
+    report_id: int,
+    principal: Principal,
+    note: str = "",
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Accept a received report as genuine (hotline operator or administrator); it becomes public."""
+    _require_scope(principal, SCOPE_OPERATE)
+    now = now or utc_now()
+    report = await _get(session, report_id)
+    _expect(report, {ReportStatus.RECEIVED}, Action.ACCEPTED)
+    report.accepted_at = now
+    await _change(
+        session,
+        runtime,
+        report,
+        ReportStatus.ACCEPTED,
+        Action.ACCEPTED,
+        actor_for(principal),
+        ReportAccepted,
+        now,
+        note=note,
+    )
+    return report
+
+
+async def reject(
+    session: AsyncSession,
+    runtime: Runtime,
+    report_id: int,
+    principal: Principal,
+    data: RejectInput,
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Reject a received report with a reason shown to the public (spam, duplicate, out of scope...)."""
+    _require_scope(principal, SCOPE_OPERATE)
+    now = now or utc_now()
+    report = await _get(session, report_id)
+    _expect(report, {ReportStatus.RECEIVED}, Action.REJECTED)
+    report.reject_reason = data.reason.value
+    report.rejected_at = now
+    await _end_phase(session, runtime, report)
+    reason_vi, _reason_en = REJECT_REASON_LABELS[data.reason]
+    note = f"{reason_vi}. {data.note}".strip() if data.note else reason_vi
+    await _change(
+        session,
+        runtime,
+        report,
+        ReportStatus.REJECTED,
+        Action.REJECTED,
+        actor_for(principal),
+        ReportRejected,
+        now,
+        note=note,
+        reason=data.reason.value,
+    )
+    return report
+
+
+async def assign(
+    session: AsyncSession,
+    runtime: Runtime,
+    report_id: int,
+    principal: Principal,
+    data: AssignInput,
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Assign a report to an agency (default: the routed one); the resolution deadline starts."""
+    _require_scope(principal, SCOPE_OPERATE)
+    now = now or utc_now()
+    report = await _get(session, report_id)
+    _expect(report, {ReportStatus.ACCEPTED, ReportStatus.RETURNED, ReportStatus.ASSIGNED}, Action.ASSIGNED)
+    code = data.agency_code or report.suggested_agency_code
+    if not code:
+        raise NoResponsibleAgency(report.unit_code)
+    try:
+        agency = await org_unit.get_agency(session, code)
+    except org_unit.AgencyNotFound as exc:
+        raise UnknownAgency(code) from exc
+    if not agency.is_active:
+        raise UnknownAgency(code)
+    category = await _category(session, report)
+    report.agency_code = agency.code
+    report.agency_id = agency.id
+    report.assigned_at = now
+    report.extension_pending = False
+    report.extension_days = None
+    report.resolve_due_at = runtime.calendar.add_working_days(now, category.resolve_days)
+    await _start_phase(session, runtime, report, Phase.RESOLUTION, now, report.resolve_due_at)
+    note = f"{agency.name}. {data.note}".strip() if data.note else agency.name
+    await _change(
+        session,
+        runtime,
+        report,
+        ReportStatus.ASSIGNED,
+        Action.ASSIGNED,
+        actor_for(principal),
+        ReportAssigned,
+        now,
+        note=note,
+        resolve_due_at=report.resolve_due_at,
+    )
+    await _notify_agency(
+        session,
+        runtime,
+        report,
+        "Phản ánh mới được giao",
+        f"Cơ quan được giao xử lý phản ánh {report.tracking_code}; hạn xử lý "
+        f"{to_local(report.resolve_due_at):%H:%M %d/%m/%Y}.",
+        "Thông báo",
+        agency,
+    )
+    return report
+
+
+async def start(
+    session: AsyncSession,
+    runtime: Runtime,
+    report_id: int,
+    principal: Principal,
+    note: str = "",
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Mark that the assigned agency started working on the report."""
+    _require_scope(principal, SCOPE_HANDLE)
+    now = now or utc_now()
+    report = await _get(session, report_id)
+    _require_agency(principal, report)
+    _expect(report, {ReportStatus.ASSIGNED, ReportStatus.REOPENED}, Action.STARTED)
+    report.started_at = now
+    await _change(
+        session,
+        runtime,
+        report,
+        ReportStatus.IN_PROGRESS,
+        Action.STARTED,
+        actor_for(principal, report),
+        ReportStarted,
+        now,
+        note=note,
+    )
+    return report
+
+
+async def resolve(
+    session: AsyncSession,
+    runtime: Runtime,
+    report_id: int,
+    principal: Principal,
+    data: ResolveInput,
+    *,
+    uploads: Sequence[PhotoUpload] = (),
+    store: MediaStore,
+    now: datetime | None = None,
+) -> Report:
+    """Publish the agency's result with proof photos; the citizen's rating window opens."""
+    _require_scope(principal, SCOPE_HANDLE)
+    now = now or utc_now()
+    report = await _get(session, report_id)
+    _require_agency(principal, report)
+    _expect(report, AGENCY_STATUSES, Action.RESOLVED)
+    category = await _category(session, report)
+    if category.photo_required and not uploads:
+        raise PhotoRequired(proof=True)
+    processed = await process_uploads(uploads)
+    await _store_photos(session, store, report, processed, PhotoKind.PROOF, now)
+    report.result_text = data.result
+    report.resolved_at = now
+    report.resolved_on_time = report.resolve_due_at is None or now <= ensure_utc(report.resolve_due_at)
+    report.extension_pending = False
+    await _end_phase(session, runtime, report)
+    await schedule_job(
+        session,
+        CLOSE_JOB,
+        {"report_id": report.id},
+        run_at=now + timedelta(days=category.reopen_window_days),
+        dedupe_key=_close_key(report.id),
+    )
+    await _change(
+        session,
+        runtime,
+        report,
+        ReportStatus.RESOLVED,
+        Action.RESOLVED,
+        actor_for(principal, report),
+        ReportResolved,
+        now,
+        note=data.result,
+        on_time=report.resolved_on_time,
+    )
+    return report
+
+
+async def return_report(
+    session: AsyncSession,
+    runtime: Runtime,
+    report_id: int,
+    principal: Principal,
+    data: ReturnInput,
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Hand a report back as not the agency's responsibility; operators must assign it again."""
+    _require_scope(principal, SCOPE_HANDLE)
+    now = now or utc_now()
+    report = await _get(session, report_id)
+    _require_agency(principal, report)
+    _expect(report, {ReportStatus.ASSIGNED, ReportStatus.IN_PROGRESS, ReportStatus.REOPENED}, Action.RETURNED)
+    suggestion = data.suggested_agency_code
+    if suggestion:
+        try:
+            await org_unit.get_agency(session, suggestion)
+        except org_unit.AgencyNotFound as exc:
+            raise UnknownAgency(suggestion) from exc
+    returned_by = report.agency_code or ""
+    actor = actor_for(principal, report)
+    category = await _category(session, report)
+    report.agency_code = None
+    report.agency_id = None
+    report.suggested_agency_code = suggestion
+    report.extension_pending = False
+    report.accept_due_at = runtime.calendar.add_working_hours(now, category.accept_hours)
+    await _start_phase(session, runtime, report, Phase.INTAKE, now, report.accept_due_at)
+    await _change(
+        session,
+        runtime,
+        report,
+        ReportStatus.RETURNED,
+        Action.RETURNED,
+        actor,
+        ReportReturned,
+        now,
+        note=data.reason,
+        returned_by_agency_code=returned_by,
+    )
+    return report
+
+
+async def request_extension(
+    session: AsyncSession,
+    runtime: Runtime,
+    report_id: int,
+    principal: Principal,
+    data: ExtensionInput,
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Ask the agency head for more working days (one request at a time)."""
+    _require_scope(principal, SCOPE_HANDLE)
+    now = now or utc_now()
+    report = await _get(session, report_id)
+    _require_agency(principal, report)
+    _expect(report, AGENCY_STATUSES, Action.EXTENSION_REQUESTED)
+    if report.extension_pending:
+        raise ExtensionNotPending(pending=True)
+    report.extension_pending = True
+    report.extension_days = data.days
+    report.extension_reason = data.reason
+    report.updated_at = now
+    _timeline(
+        session,
+        report,
+        now,
+        actor_for(principal, report),
+        Action.EXTENSION_REQUESTED,
+        note=f"{data.days} ngày làm việc / working days: {data.reason}",
+        public=False,
+    )
+    record_event(session, ExtensionRequested(**_event_fields(report), days=data.days, occurred_at=now))
+    return report
+
+
+def _require_supervisor(principal: Principal, report: Report) -> None:
+    _require_scope(principal, SCOPE_APPROVE)
+    if not principal.is_admin and not _is_assigned_staff(principal, report):
+        raise NotAssignedAgency()
+
+
+async def approve_extension(
+    session: AsyncSession,
+    runtime: Runtime,
+    report_id: int,
+    principal: Principal,
+    data: ExtensionDecision,
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Grant the extension (the head of the assigned agency or an administrator); the deadline moves."""
+    now = now or utc_now()
+    report = await _get(session, report_id)
+    _require_supervisor(principal, report)
+    if not report.extension_pending or report.resolve_due_at is None or report.phase_started_at is None:
+        raise ExtensionNotPending(pending=False)
+    days = data.days or report.extension_days or 1
+    report.resolve_due_at = runtime.calendar.add_working_days(ensure_utc(report.resolve_due_at), days)
+    report.extension_pending = False
+    report.extension_count += 1
+    report.updated_at = now
+    await _start_phase(
+        session, runtime, report, Phase.RESOLUTION, ensure_utc(report.phase_started_at), report.resolve_due_at
+    )
+    note = f"Gia hạn {days} ngày làm việc, hạn mới {to_local(report.resolve_due_at):%H:%M %d/%m/%Y}."
+    _timeline(
+        session,
+        report,
+        now,
+        actor_for(principal, report),
+        Action.EXTENSION_APPROVED,
+        note=f"{note} {data.note}".strip(),
+    )
+    record_event(
+        session,
+        ExtensionApproved(**_event_fields(report), days=days, resolve_due_at=report.resolve_due_at, occurred_at=now),
+    )
+    await _notify_reporter(session, runtime, report, Action.EXTENSION_APPROVED, note)
+    return report
+
+
+async def decline_extension(
+    session: AsyncSession,
+    runtime: Runtime,
+    report_id: int,
+    principal: Principal,
+    data: ExtensionDecision,
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Refuse the extension; the deadline stays."""
+    now = now or utc_now()
+    report = await _get(session, report_id)
+    _require_supervisor(principal, report)
+    if not report.extension_pending:
+        raise ExtensionNotPending(pending=False)
+    report.extension_pending = False
+    report.updated_at = now
+    _timeline(
+        session, report, now, actor_for(principal, report), Action.EXTENSION_DECLINED, note=data.note, public=False
+    )
+    record_event(session, ExtensionDeclined(**_event_fields(report), occurred_at=now))
+    return report
+
+
+def awaits_rating(report: Report) -> bool:
+    """Tell whether the citizen can rate now: resolved, and the verdict (if any) is about an earlier result."""
+    if report.status != ReportStatus.RESOLVED:
+        return False
+    if report.rating is None or report.rated_at is None:
+        return True
+    return report.resolved_at is not None and ensure_utc(report.rated_at) < ensure_utc(report.resolved_at)
+
+
+def _within_window(report: Report, category: Category, now: datetime) -> bool:
+    return report.resolved_at is not None and now <= ensure_utc(report.resolved_at) + timedelta(
+        days=category.reopen_window_days
+    )
+
+
+async def rate(
+    session: AsyncSession, runtime: Runtime, tracking_code: str, data: RatingInput, *, now: datetime | None = None
+) -> Report:
+    """Record the citizen's verdict: satisfied closes; not satisfied within the window reopens."""
+    now = now or utc_now()
+    report = await repository.report_by_code(session, tracking_code.upper())
+    if report is None:
+        raise ReportNotFound(tracking_code)
+    if not hmac.compare_digest(report.rating_token_hash, _hash_token(data.token)):
+        raise InvalidRatingToken()
+    rated_closed = report.status == ReportStatus.CLOSED and report.resolved_at is not None
+    if report.status != ReportStatus.RESOLVED and not rated_closed:
+        raise InvalidTransition("đánh giá", "rate the result", report.status)
+    if not awaits_rating(report) and not (rated_closed and report.rating is None):
+        raise AlreadyRated()
+    category = await _category(session, report)
+    report.rating = data.rating.value
+    report.rating_comment = data.comment or None
+    report.rated_at = now
+    report.updated_at = now
+    verdict = "Hài lòng" if data.rating is Rating.SATISFIED else "Chưa hài lòng"
+    _timeline(session, report, now, CITIZEN_ACTOR, Action.RATED, note=verdict)
+    record_event(session, ReportRated(**_event_fields(report), rating=data.rating.value, occurred_at=now))
+    if rated_closed:
+        return report  # closed when the window ran out: the verdict is recorded for the statistics only
+    await cancel_job(session, _close_key(report.id))
+    if data.rating is Rating.SATISFIED or not _within_window(report, category, now):
+        report.closed_at = now
+        await _change(session, runtime, report, ReportStatus.CLOSED, Action.CLOSED, CITIZEN_ACTOR, ReportClosed, now)
+        return report
+    # The "not satisfied" verdict stays for the statistics until the next result is rated.
+    report.reopen_count += 1
+    report.resolved_at = None
+    report.resolved_on_time = None
+    report.resolve_due_at = runtime.calendar.add_working_days(now, category.resolve_days)
+    await _start_phase(session, runtime, report, Phase.RESOLUTION, now, report.resolve_due_at)
+    await _change(
+        session,
+        runtime,
+        report,
+        ReportStatus.REOPENED,
+        Action.REOPENED,
+        CITIZEN_ACTOR,
+        ReportReopened,
+        now,
+        note=data.comment,
+    )
+    await _notify_agency(
+        session,
+        runtime,
+        report,
+        "Người dân chưa hài lòng, phản ánh được mở lại",
+        f"Phản ánh {report.tracking_code} được mở lại; hạn xử lý mới {to_local(report.resolve_due_at):%H:%M %d/%m/%Y}.",
+        "Cao",
+    )
+    return report
+
+
+async def close_unrated(
+    session: AsyncSession, runtime: Runtime, report_id: int, *, now: datetime | None = None
+) -> bool:
+    """Close a resolved report whose rating window has passed (job); tell whether it closed."""
+    now = now or utc_now()
+    report = await repository.get_report(session, report_id, for_update=True)
+    if report is None or report.status != ReportStatus.RESOLVED:
+        return False
+    category = await _category(session, report)
+    if _within_window(report, category, now):
+        return False
+    report.closed_at = now
+    await _change(
+        session,
+        runtime,
+        report,
+        ReportStatus.CLOSED,
+        Action.CLOSED,
+        SYSTEM_ACTOR,
+        ReportClosed,
+        now,
+        note="Hết thời hạn đánh giá, phản ánh được hoàn thành. / The rating period ended; the report is closed.",
+    )
+    return True
+
+
+async def merge(
+    session: AsyncSession,
+    runtime: Runtime,
+    report_id: int,
+    principal: Principal,
+    data: MergeInput,
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Merge a duplicate into another open report; its reporter and followers follow that one."""
+    _require_scope(principal, SCOPE_OPERATE)
+    now = now or utc_now()
+    if data.into_report_id == report_id:
+        raise CannotMerge("Không thể gộp phản ánh vào chính nó.", "A report cannot be merged into itself.")
+    report = await _get(session, report_id)
+    target = await _get(session, data.into_report_id)
+    _expect(report, OPEN_STATUSES, Action.MERGED)
+    if ReportStatus(target.status) in FINAL_STATUSES:
+        raise CannotMerge(
+            f"Phản ánh {target.tracking_code} đã kết thúc nên không nhận gộp.",
+            f"Report {target.tracking_code} is finished and cannot take merges.",
+        )
+    followers = [(f.email, f.phone, f.lang) for f in await repository.followers_of(session, report.id)]
+    if report.reporter_email or report.reporter_phone:
+        followers.insert(0, (report.reporter_email, report.reporter_phone, report.lang))
+    for email, phone, lang in followers:
+        repository.add(
+            session,
+            Follower(
+                report_id=target.id, source_report_id=report.id, email=email, phone=phone, lang=lang, created_at=now
+            ),
+        )
+    target.follower_count += len(followers)
+    report.merged_into_id = target.id
+    await _end_phase(session, runtime, report)
+    actor = actor_for(principal)
+    note = f"{target.tracking_code}. {data.note}".strip() if data.note else target.tracking_code
+    await _change(
+        session,
+        runtime,
+        report,
+        ReportStatus.MERGED,
+        Action.MERGED,
+        actor,
+        ReportMerged,
+        now,
+        note=note,
+        into_report_id=target.id,
+        into_tracking_code=target.tracking_code,
+    )
+    target.updated_at = now
+    _timeline(session, target, now, actor, Action.MERGED_IN, note=report.tracking_code)
+    return report
+
+
+async def link(
+    session: AsyncSession,
+    runtime: Runtime,
+    report_id: int,
+    principal: Principal,
+    data: LinkInput,
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Link two related reports (both keep their own workflow)."""
+    _require_scope(principal, SCOPE_OPERATE)
+    now = now or utc_now()
+    if data.other_report_id == report_id:
+        raise CannotMerge("Không thể liên kết phản ánh với chính nó.", "A report cannot be linked to itself.")
+    report = await _get(session, report_id)
+    other = await _get(session, data.other_report_id)
+    if await repository.link_exists(session, report.id, other.id):
+        return report
+    actor = actor_for(principal)
+    for one, two in ((report, other), (other, report)):
+        repository.add(session, Link(report_id=one.id, linked_report_id=two.id, created_at=now))
+        _timeline(session, one, now, actor, Action.LINKED, note=two.tracking_code, public=False)
+    record_event(
+        session,
+        ReportsLinked(
+            **_event_fields(report),
+            linked_report_id=other.id,
+            linked_tracking_code=other.tracking_code,
+            occurred_at=now,
+        ),
+    )
+    return report
+
+
+# Deadline timers
+
+
+async def check_deadline(session: AsyncSession, runtime: Runtime, payload: dict[str, Any]) -> str | None:
+    """Flag a report approaching or past its running deadline (job); return what was flagged."""
+    report = await repository.get_report(session, int(payload["report_id"]), for_update=True)
+    if report is None or report.due_at is None:
+        return None
+    due = ensure_utc(report.due_at)
+    if due.isoformat() != payload.get("due_at"):
+        return None  # the deadline moved since this timer was set; its own timers are scheduled
+    kind = TimerKind(payload["kind"])
+    now = utc_now()
+    threshold = ensure_utc(datetime.fromisoformat(str(payload.get("threshold") or due.isoformat())))
+    phase = report.phase or Phase.INTAKE.value
+    local_due = f"{to_local(due):%H:%M %d/%m/%Y}"
+    if kind is TimerKind.APPROACHING:
+        if report.approaching or report.overdue or now >= due:
+            return None
+        report.approaching = True
+        _timeline(session, report, threshold, SYSTEM_ACTOR, Action.DEADLINE_APPROACHING, note=local_due, public=False)
+        record_event(
+            session, DeadlineApproaching(**_event_fields(report), phase=phase, due_at=due, occurred_at=threshold)
+        )
+        await _notify_agency(
+            session,
+            runtime,
+            report,
+            "Phản ánh sắp đến hạn",
+            f"Phản ánh {report.tracking_code} sắp đến hạn xử lý ({local_due}).",
+            "Trung bình",
+        )
+        return kind.value
+    if report.overdue or now < due:
+        return None
+    report.overdue = True
+    report.approaching = False
+    _timeline(session, report, due, SYSTEM_ACTOR, Action.OVERDUE, note=local_due, public=False)
+    record_event(session, ReportOverdue(**_event_fields(report), phase=phase, due_at=due, occurred_at=due))
+    await _notify_agency(
+        session,
+        runtime,
+        report,
+        "Phản ánh quá hạn",
+        f"Phản ánh {report.tracking_code} đã quá hạn xử lý ({local_due}); đề nghị lãnh đạo cơ quan chỉ đạo xử lý.",
+        "Cao",
+    )
+    return kind.value
+
+
+# Views
+
+
+def _photo_read(photo: Photo) -> PhotoRead:
+    return PhotoRead(
+        id=photo.id,
+        kind=photo.kind,
+        width=photo.width,
+        height=photo.height,
+        url=f"{PHOTO_URL}/{photo.id}",
+        thumb_url=f"{PHOTO_URL}/{photo.id}/thumb",
+        created_at=photo.created_at,
+    )
+
+
+def _label(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+async def _agency_names(session: AsyncSession, codes: Iterable[str | None], lang: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for code in {c for c in codes if c}:
+        try:
+            agency = await org_unit.get_agency(session, code)
+        except org_unit.AgencyNotFound:
+            continue
+        names[code] = (agency.name_en or agency.name) if lang == "en" else agency.name
+    return names
+
+
+async def _timeline_reads(session: AsyncSession, report: Report, *, staff: bool, lang: str) -> list[TimelineRead]:
+    entries = await repository.timeline(session, report.id, public_only=not staff)
+    agencies = await _agency_names(session, (e.agency_code for e in entries), lang)
+    result = []
+    for entry in entries:
+        kind = ActorKind(entry.actor_kind)
+        label = _label(ACTOR_LABELS[kind], lang)
+        if entry.agency_code and entry.agency_code in agencies:
+            label = agencies[entry.agency_code]
+        result.append(
+            TimelineRead(
+                at=entry.at,
+                action=entry.action,
+                action_label=_label(ACTION_LABELS[Action(entry.action)], lang),
+                actor_kind=entry.actor_kind,
+                actor_label=label,
+                actor_name=entry.actor_name if staff else None,
+                agency_code=entry.agency_code,
+                from_status=entry.from_status,
+                to_status=entry.to_status,
+                note=entry.note,
+                public=entry.public,
+            )
+        )
+    return result
+
+
+def _category_name(names: dict[str, tuple[str, str]], code: str, lang: str) -> str:
+    pair = names.get(code)
+    return _label(pair, lang) if pair else code
+
+
+async def report_read(
+    session: AsyncSession, report: Report, principal: Principal | None, lang: str = "vi"
+) -> ReportRead:
+    """Build the staff view of a report; contact details only for those allowed to see them."""
+    names = await repository.category_names(session)
+    contact = None
+    if may_see_personal_data(principal, report):
+        contact = ReporterContact(
+            name=report.reporter_name,
+            phone=report.reporter_phone,
+            email=report.reporter_email,
+            anonymous=report.anonymous,
+        )
+    return ReportRead(
+        id=report.id,
+        tracking_code=report.tracking_code,
+        category_code=report.category_code,
+        category_name=_category_name(names, report.category_code, lang),
+        description=report.description,
+        attributes=dict(report.attributes or {}),
+        lat=report.lat,
+        lon=report.lon,
+        unit_code=report.unit_code,
+        address=report.address,
+        source=report.source,
+        status=report.status,
+        status_label=status_label(report.status, lang),
+        suggested_agency_code=report.suggested_agency_code,
+        agency_code=report.agency_code,
+        phase=report.phase,
+        due_at=report.due_at,
+        accept_due_at=report.accept_due_at,
+        resolve_due_at=report.resolve_due_at,
+        approaching=report.approaching,
+        overdue=report.overdue,
+        accepted_at=report.accepted_at,
+        assigned_at=report.assigned_at,
+        started_at=report.started_at,
+        resolved_at=report.resolved_at,
+        closed_at=report.closed_at,
+        resolved_on_time=report.resolved_on_time,
+        result_text=report.result_text,
+        reject_reason=report.reject_reason,
+        extension_pending=report.extension_pending,
+        extension_days=report.extension_days,
+        extension_reason=report.extension_reason,
+        extension_count=report.extension_count,
+        reopen_count=report.reopen_count,
+        rating=report.rating,
+        rating_comment=report.rating_comment if contact is not None else None,
+        rated_at=report.rated_at,
+        merged_into_id=report.merged_into_id,
+        linked_report_ids=await repository.linked_ids(session, report.id),
+        follower_count=report.follower_count,
+        created_at=report.created_at,
+        updated_at=report.updated_at,
+        reporter=contact,
+        photos=[_photo_read(p) for p in await repository.photos_of(session, report.id)],
+        timeline=await _timeline_reads(session, report, staff=True, lang=lang),
+    )
+
+
+async def get_report(session: AsyncSession, report_id: int, principal: Principal, lang: str = "vi") -> ReportRead:
+    """Return the staff view of a report (scope citizen_report:read)."""
+    _require_scope(principal, SCOPE_READ)
+    report = await repository.get_report(session, report_id)
+    if report is None:
+        raise ReportNotFound(report_id)
+    return await report_read(session, report, principal, lang)
+
+
+def _summary(report: Report, names: dict[str, tuple[str, str]], lang: str) -> ReportSummary:
+    excerpt = (
+        report.description if len(report.description) <= EXCERPT_LENGTH else report.description[:EXCERPT_LENGTH] + "…"
+    )
+    return ReportSummary(
+        id=report.id,
+        tracking_code=report.tracking_code,
+        category_code=report.category_code,
+        category_name=_category_name(names, report.category_code, lang),
+        status=report.status,
+        status_label=status_label(report.status, lang),
+        source=report.source,
+        unit_code=report.unit_code,
+        agency_code=report.agency_code,
+        suggested_agency_code=report.suggested_agency_code,
+        created_at=report.created_at,
+        updated_at=report.updated_at,
+        due_at=report.due_at,
+        phase=report.phase,
+        approaching=report.approaching,
+        overdue=report.due_at is not None and ensure_utc(report.due_at) < utc_now(),
+        extension_pending=report.extension_pending,
+        description_excerpt=excerpt,
+        address=report.address,
+    )
+
+
+async def list_reports(
+    session: AsyncSession, filters: ReportFilters, paging: PageParams, principal: Principal, lang: str = "vi"
+) -> Page[ReportSummary]:
+    """Return the staff inbox: filtered, newest first, paged (scope citizen_report:read)."""
+    _require_scope(principal, SCOPE_READ)
+    rows, total = await repository.list_reports(session, filters, utc_now(), limit=paging.limit, offset=paging.offset)
+    names = await repository.category_names(session)
+    return Page(items=[_summary(r, names, lang) for r in rows], total=total, limit=paging.limit, offset=paging.offset)
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One report in an export (no personal data, whoever asks)."""
+
+    summary: ReportSummary
+    resolved_at: datetime | None
+    resolved_on_time: bool | None
+    rating: str | None
+    address: str
+
+
+async def export_rows(
+    session: AsyncSession, filters: ReportFilters, principal: Principal, lang: str = "vi"
+) -> list[ExportRow]:
+    """Return every report matching the filters (up to the export cap) for CSV or Excel."""
+    _require_scope(principal, SCOPE_READ)
+    rows, _total = await repository.list_reports(session, filters, utc_now(), limit=EXPORT_MAX_ROWS, offset=0)
+    names = await repository.category_names(session)
+    return [
+        ExportRow(
+            summary=_summary(r, names, lang),
+            resolved_at=r.resolved_at,
+            resolved_on_time=r.resolved_on_time,
+            rating=r.rating,
+            address=r.address,
+        )
+        for r in rows
+    ]
+
+
+async def track(session: AsyncSession, tracking_code: str, lang: str = "vi") -> ReportPublic:
+    """Return what anyone with the tracking code may see; details only once the report is accepted."""
+    report = await repository.report_by_code(session, tracking_code.strip().upper())
+    if report is None:
+        raise ReportNotFound(tracking_code)
+    names = await repository.category_names(session)
+    unit = await org_unit.get_unit(session, report.unit_code)
+    agencies = await _agency_names(session, [report.agency_code], lang)
+    public = is_published(report)
+    merged_into = None
+    if report.merged_into_id is not None:
+        merged_into = (await repository.tracking_codes(session, [report.merged_into_id])).get(report.merged_into_id)
+    reason = RejectReason(report.reject_reason) if report.reject_reason else None
+    decimals = PUBLIC_COORD_DECIMALS
+    return ReportPublic(
+        tracking_code=report.tracking_code,
+        category_code=report.category_code,
+        category_name=_category_name(names, report.category_code, lang),
+        status=report.status,
+        status_label=status_label(report.status, lang),
+        published=public,
+        created_at=report.created_at,
+        updated_at=report.updated_at,
+        unit_code=report.unit_code,
+        unit_name=((unit.name_en or unit.name) if lang == "en" else unit.name) if unit else None,
+        agency_code=report.agency_code,
+        agency_name=agencies.get(report.agency_code or ""),
+        description=report.description if public else None,
+        address=report.address if public else None,
+        lat=round(report.lat, decimals) if public else None,
+        lon=round(report.lon, decimals) if public else None,
+        result_text=report.result_text if public else None,
+        resolved_at=report.resolved_at,
+        resolve_due_at=report.resolve_due_at,
+        reject_reason=reason.value if reason else None,
+        reject_reason_label=_label(REJECT_REASON_LABELS[reason], lang) if reason else None,
+        rating=report.rating,
+        can_rate=awaits_rating(report),
+        merged_into=merged_into,
+        photos=[_photo_read(p) for p in await repository.photos_of(session, report.id)] if public else [],
+        timeline=await _timeline_reads(session, report, staff=False, lang=lang),
+    )
+
+
+async def public_list(
+    session: AsyncSession, filters: ReportFilters, paging: PageParams, lang: str = "vi"
+) -> Page[ReportPublicSummary]:
+    """Return accepted reports for the public list, newest first, with coordinates rounded."""
+    public_filters = filters.model_copy(update={"q": None})
+    rows, total = await repository.list_reports(
+        session, public_filters, utc_now(), limit=paging.limit, offset=paging.offset, public_only=True
+    )
+    names = await repository.category_names(session)
+    items = [
+        ReportPublicSummary(
+            tracking_code=r.tracking_code,
+            category_code=r.category_code,
+            category_name=_category_name(names, r.category_code, lang),
+            status=r.status,
+            status_label=status_label(r.status, lang),
+            unit_code=r.unit_code,
+            created_at=r.created_at,
+            resolved_at=r.resolved_at,
+            lat=round(r.lat, PUBLIC_COORD_DECIMALS),
+            lon=round(r.lon, PUBLIC_COORD_DECIMALS),
+        )
+        for r in rows
+    ]
+    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+
+
+async def geojson(session: AsyncSession, filters: ReportFilters, lang: str = "vi") -> dict[str, Any]:
+    """Return accepted reports as a GeoJSON FeatureCollection (no personal data, points rounded to ~10 m)."""
+    public_filters = filters.model_copy(update={"q": None})
+    rows = await repository.public_points(session, public_filters, utc_now(), GEOJSON_MAX_FEATURES)
+    names = await repository.category_names(session)
+    features = []
+    for code, category_code, status, unit_code, created_at, lat, lon in rows:
+        category_name = _category_name(names, category_code, lang)
+        features.append(
+            {
+                "type": "Feature",
+                "id": code,
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(lon, PUBLIC_COORD_DECIMALS), round(lat, PUBLIC_COORD_DECIMALS)],
+                },
+                "properties": {
+                    "tracking_code": code,
+                    "name": f"{code} · {category_name}",
+                    "code": code,
+                    "category_code": category_code,
+                    "category_name": category_name,
+                    "status": status,
+                    "status_label": status_label(status, lang),
+                    "unit_code": unit_code,
+                    "created_at": ensure_utc(created_at).isoformat(),
+                    "url": f"{PUBLIC_FORM_PATH}/{code}",
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features, "truncated": len(features) >= GEOJSON_MAX_FEATURES}
+
+
+async def photo_file(
+    session: AsyncSession, store: MediaStore, photo_id: int, principal: Principal | None, *, thumb: bool
+) -> Path:
+    """Return the path of a photo the caller may see: staff always, the public once the report is accepted."""
+    photo = await repository.get_photo(session, photo_id)
+    if photo is None:
+        raise NotFound("Không tìm thấy ảnh.", "No such photo.")
+    report = await repository.get_report(session, photo.report_id)
+    staff = principal is not None and principal.has(SCOPE_READ)
+    if report is None or not (staff or is_published(report)):
+        raise NotFound("Không tìm thấy ảnh.", "No such photo.")
+    path = store.path(photo.thumb_name if thumb else photo.file_name)
+    if path is None:
+        raise NotFound("Tệp ảnh không còn trên máy chủ.", "The photo file is missing on the server.")
+    return path
+
+
+# Statistics and KPIs
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _stats_row(key: str, name: str, rows: Sequence[Any], now: datetime) -> StatsRow:
+    resolved = [r for r in rows if r.resolved_at is not None]
+    judged = [r for r in resolved if r.resolved_on_time is not None]
+    hours = [
+        (ensure_utc(r.resolved_at) - ensure_utc(r.created_at)).total_seconds() / SECONDS_PER_HOUR for r in resolved
+    ]
+    rated = [r for r in rows if r.rating is not None]
+    return StatsRow(
+        key=key,
+        name=name,
+        received=len(rows),
+        resolved=len(resolved),
+        open=sum(1 for r in rows if ReportStatus(r.status) in OPEN_STATUSES),
+        overdue=sum(1 for r in rows if r.due_at is not None and ensure_utc(r.due_at) < now),
+        on_time_rate=_rate(sum(1 for r in judged if r.resolved_on_time), len(judged)),
+        median_hours_to_resolve=round(statistics.median(hours), 1) if hours else None,
+        rated=len(rated),
+        satisfaction_rate=_rate(sum(1 for r in rated if r.rating == Rating.SATISFIED), len(rated)),
+    )
+
+
+async def stats(
+    session: AsyncSession, *, date_from: date | None = None, date_to: date | None = None, lang: str = "vi"
+) -> StatsRead:
+    """Return public figures per agency, category and commune for reports submitted in a period."""
+    end = date_to or local_today()
+    begin = date_from or end - timedelta(days=STATS_DEFAULT_DAYS - 1)
+    if begin > end:
+        raise ValidationFailed(
+            "Ngày bắt đầu phải trước ngày kết thúc.",
+            "The start date must not be after the end date.",
+            field="date_from",
+        )
+    rows = await repository.stats_rows(session, begin, end)
+    now = utc_now()
+    groups: dict[str, dict[str, list[Any]]] = {
+        "agency": defaultdict(list),
+        "category": defaultdict(list),
+        "unit": defaultdict(list),
+    }
+    for row in rows:
+        groups["agency"][row.agency_code or ""].append(row)
+        groups["category"][row.category_code].append(row)
+        groups["unit"][row.unit_code].append(row)
+    categories = await repository.category_names(session)
+    agencies = await _agency_names(session, groups["agency"].keys(), lang)
+    units = {
+        u.code: ((u.name_en or u.name) if lang == "en" else u.name) for u in await org_unit.units_valid_on(session)
+    }
+    unassigned = "Chưa giao cơ quan" if lang != "en" else "Not yet assigned"
+
+    def build(kind: str, name_of: Any) -> list[StatsRow]:
+        built = [_stats_row(key, name_of(key), items, now) for key, items in groups[kind].items()]
+        return sorted(built, key=lambda r: (-r.received, r.name))
+
+    note = (
+        "Tính trên các phản ánh đã được duyệt, theo ngày gửi (giờ Việt Nam). Đúng hạn: xử lý xong trước hạn "
+        "xử lý của cơ quan; thời gian xử lý tính theo giờ thực tế từ lúc gửi."
+        if lang != "en"
+        else "Counts accepted reports by submission date (Vietnam time). On time: resolved before the agency's "
+        "deadline; time to resolve is elapsed hours from submission."
+    )
+    return StatsRead(
+        date_from=begin,
+        date_to=end,
+        total=_stats_row("all", "Toàn tỉnh" if lang != "en" else "Whole province", rows, now),
+        by_agency=build("agency", lambda k: agencies.get(k, k) if k else unassigned),
+        by_category=build("category", lambda k: _category_name(categories, k, lang)),
+        by_unit=build("unit", lambda k: units.get(k, k)),
+        note=note,
+    )
+
+
+async def kpis(session: AsyncSession, runtime: Runtime, day: date | None = None) -> CitizenReportKpis:
+    """Return the dashboard figures: received on a day, overdue now, on-time rate over the last 30 days."""
+    day = day or local_today()
+    now = utc_now()
+    until = repository.local_day_start(day + timedelta(days=1))
+    resolved, on_time = await repository.on_time_counts(session, until - timedelta(days=KPI_ON_TIME_DAYS), until)
+    return CitizenReportKpis(
+        day=day,
+        received=await repository.count_received(session, day),
+        overdue=await repository.count_overdue(session, now),
+        on_time_rate=_rate(on_time, resolved),
+        resolved_30d=resolved,
+    )
