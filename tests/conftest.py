@@ -25,6 +25,7 @@ from ioc.core.settings import Environment, Settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+TEST_SECRET = "test-secret-key-0123456789"
 
 
 def require_service(name: str, host: str, port: int) -> None:
@@ -136,7 +137,7 @@ def settings(clean_database: str, tmp_path: Path) -> Settings:
     """
     return Settings(
         env=Environment.TEST,
-        secret_key="test-secret-key-0123456789",
+        secret_key=TEST_SECRET,
         database_url=clean_database,
         data_dir=tmp_path / "data",
         run_background=False,

@@ -94,3 +94,13 @@ def test_unreachable_broker_stops_the_server_with_a_message(sqlite_env: Path, mo
     result = CliRunner().invoke(main, ["run", "--port", "9"])
     assert result.exit_code != 0
     assert "cannot reach NATS" in result.output
+
+
+def test_unreachable_mqtt_broker_stops_the_server_with_a_message(
+    sqlite_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    monkeypatch.setenv("IOC_MQTT_URL", "mqtt://127.0.0.1:9")
+    result = CliRunner().invoke(main, ["run", "--port", "9"])
+    assert result.exit_code != 0
+    assert "cannot reach the MQTT broker" in result.output

@@ -17,7 +17,8 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,16 @@ from playwright.async_api import (
     ViewportSize,
     async_playwright,
 )
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from tests.conftest import TEST_SECRET, _create_pg_database, _create_schema, _drop_pg_database
 
 from ioc.app import create_app
 from ioc.core.commands import cli_actor, seed_demo
 from ioc.core.runtime import Runtime
 from ioc.core.security import Role, current_actor
-from ioc.core.settings import Settings
+from ioc.core.settings import Environment, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -157,10 +162,77 @@ def chromium_path() -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def template_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data folder of the seeded demo (photos); browser tests share it, uploads get random names."""
+    return tmp_path_factory.mktemp("template-data")
+
+
+@pytest.fixture(scope="session")
+def seeded_template(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, template_data_dir: Path
+) -> Iterator[str]:
+    """Seed the demo data once per session into a template database that every browser test copies."""
+    if database_url.startswith("postgresql"):
+        name = f"ioc_tmpl_{uuid.uuid4().hex[:10]}"
+        url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+        asyncio.run(_create_pg_database(_admin_url(database_url), name))
+    else:
+        url = f"sqlite+aiosqlite:///{(tmp_path_factory.mktemp('template') / 'template.sqlite3').as_posix()}"
+    template_settings = Settings(
+        env=Environment.TEST, secret_key=TEST_SECRET, database_url=url, data_dir=template_data_dir, log_json=False
+    )
+    asyncio.run(_create_schema(url))
+    asyncio.run(seed_demo_data(template_settings))
+    try:
+        yield url
+    finally:
+        if url.startswith("postgresql"):
+            asyncio.run(_drop_pg_database(_admin_url(database_url), make_url(url).database or ""))
+
+
+def _admin_url(url: str) -> str:
+    # CREATE DATABASE ... TEMPLATE needs the template to have no session, so work from the `test` database.
+    return make_url(url).set(database="test").render_as_string(hide_password=False)
+
+
+async def _copy_database(template: str, target_name: str, folder: Path) -> str:
+    if template.startswith("postgresql"):
+        admin = _admin_url(template)
+        admin_engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
+        try:
+            async with admin_engine.connect() as conn:
+                source = make_url(template).database
+                await conn.execute(text(f'CREATE DATABASE "{target_name}" TEMPLATE "{source}"'))
+        finally:
+            await admin_engine.dispose()
+        return make_url(template).set(database=target_name).render_as_string(hide_password=False)
+    source_file = Path(make_url(template).database or "")
+    target = folder / f"{target_name}.sqlite3"
+    shutil.copyfile(source_file, target)
+    return f"sqlite+aiosqlite:///{target.as_posix()}"
+
+
+@pytest.fixture
+async def settings(seeded_template: str, template_data_dir: Path, tmp_path: Path) -> AsyncIterator[Settings]:
+    """Browser tests run on a copy of the seeded template (much faster than seeding for every test)."""
+    name = f"ioc_bt_{uuid.uuid4().hex[:10]}"
+    url = await _copy_database(seeded_template, name, tmp_path)
+    yield Settings(
+        env=Environment.TEST,
+        secret_key=TEST_SECRET,
+        database_url=url,
+        data_dir=template_data_dir,
+        run_background=False,
+        log_json=False,
+    )
+    if url.startswith("postgresql"):
+        await _drop_pg_database(_admin_url(seeded_template), name)
+
+
 @pytest.fixture
 async def live_server(chromium_path: str, settings: Settings) -> AsyncIterator[LiveServer]:
-    """Seed the demo data into the test database and serve the real application (background workers on)."""
-    await seed_demo_data(settings)
+    """Serve the real application (background workers on) on a copy of the seeded demo database."""
     server = LiveServer(settings.model_copy(update={"run_background": True}))
     await asyncio.to_thread(server.start)
     try:

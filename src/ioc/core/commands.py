@@ -7,6 +7,7 @@ import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import click
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -89,6 +90,19 @@ async def ensure_database_ready(runtime: Runtime) -> None:
 
 async def check_brokers(settings: Settings) -> None:
     """Raise a clear error when a configured message broker cannot be reached."""
+    if settings.mqtt_url:
+        url = urlsplit(settings.mqtt_url)
+        default_port = 8883 if url.scheme == "mqtts" else 1883
+        try:
+            _reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(url.hostname or "127.0.0.1", url.port or default_port), timeout=5
+            )
+        except (OSError, TimeoutError) as exc:
+            raise click.ClickException(
+                f"Không kết nối được MQTT / cannot reach the MQTT broker at {url.hostname}:{url.port or default_port}"
+                f": {type(exc).__name__}: {exc}"
+            ) from exc
+        writer.close()
     if settings.event_transport == "nats":
         import nats
 

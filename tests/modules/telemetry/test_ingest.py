@@ -241,7 +241,7 @@ class TestDeadLetters:
     @pytest.mark.parametrize(
         "ts",
         [
-            ms(utc_now() + timedelta(minutes=10)),  # ahead of the clock
+            ms(utc_now() + timedelta(days=2)),  # ahead of the clock (far enough for a long test run)
             ms(datetime(1999, 12, 31, tzinfo=UTC)),  # before 2000
             int(utc_now().timestamp()),  # seconds instead of milliseconds: 1970
             "2026-03-01 10:00",  # no offset
