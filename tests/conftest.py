@@ -54,6 +54,8 @@ async def _create_pg_database(admin_url: str, name: str) -> None:
     try:
         async with engine.connect() as conn:
             await conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # Tests never need a commit to survive a power cut: not waiting for the WAL flush makes them faster.
+            await conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     finally:
         await engine.dispose()
 
@@ -111,9 +113,12 @@ async def _empty_all_tables(url: str) -> None:
     try:
         async with engine.begin() as conn:
             if url.startswith("postgresql"):
-                await conn.execute(
-                    text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-                )
+                # TRUNCATE costs per table: find the few tables the test wrote to, in one query.
+                probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
+                dirty = [row[0] for row in await conn.execute(text(probe))]
+                if dirty:
+                    names = ", ".join(f'"{t}"' for t in dirty)
+                    await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
                 for table in tables:
                     await conn.execute(text(f'DELETE FROM "{table}"'))

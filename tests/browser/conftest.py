@@ -204,6 +204,7 @@ async def _copy_database(template: str, target_name: str, folder: Path) -> str:
             async with admin_engine.connect() as conn:
                 source = make_url(template).database
                 await conn.execute(text(f'CREATE DATABASE "{target_name}" TEMPLATE "{source}"'))
+                await conn.execute(text(f'ALTER DATABASE "{target_name}" SET synchronous_commit = off'))
         finally:
             await admin_engine.dispose()
         return make_url(template).set(database=target_name).render_as_string(hide_password=False)
