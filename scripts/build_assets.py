@@ -50,6 +50,13 @@ ASSETS: tuple[Asset, ...] = (
     Asset("swagger-ui-dist", "swagger-ui.css", "swagger-ui/swagger-ui.css"),
     Asset("swagger-ui-dist", "LICENSE", "swagger-ui/LICENSE"),
     Asset("swagger-ui-dist", "NOTICE", "swagger-ui/NOTICE"),
+    Asset("uplot", "dist/uPlot.esm.js", "uplot/uPlot.esm.js"),
+    Asset("uplot", "dist/uPlot.min.css", "uplot/uPlot.min.css"),
+    Asset("uplot", "LICENSE", "uplot/LICENSE"),
+    # Fonts with Vietnamese glyphs for the PDF reports (documents are made on the server, offline).
+    Asset("dejavu-fonts-ttf", "ttf/DejaVuSans.ttf", "fonts/DejaVuSans.ttf"),
+    Asset("dejavu-fonts-ttf", "ttf/DejaVuSans-Bold.ttf", "fonts/DejaVuSans-Bold.ttf"),
+    Asset("dejavu-fonts-ttf", "LICENSE", "fonts/LICENSE"),
 )
 
 
