@@ -15,10 +15,13 @@ from .jobs import JobSpec
 from .security import Role
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import click
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from .runtime import Runtime
+    from .security import Principal
 
 BUILTIN_PACKAGE = "ioc.modules"
 
@@ -67,6 +70,62 @@ class SeedContext:
         self.messages.append(message)
 
 
+@dataclass(frozen=True)
+class PictureContext:
+    """What a KPI tile or a map layer is computed for: the caller, the moment and an optional commune drill-down."""
+
+    session: AsyncSession
+    principal: Principal | None
+    now: datetime
+    lang: str = "vi"
+    unit_code: str | None = None  # a unit's code: only what happens inside that unit
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    """A KPI figure with the same figure for the previous period, to show the trend."""
+
+    value: float | None
+    previous: float | None = None
+    unit: str = ""  # "%", "µg/m³", "" for counts
+    status: str = "normal"  # normal | good | warning | critical: how the tile is coloured
+    higher_is_better: bool = True
+
+
+@dataclass(frozen=True)
+class KpiTile:
+    """A tile a module offers to the operations picture; `compute` answers for one context."""
+
+    key: str  # "<module>.<figure>", stable: wall layouts refer to it
+    label_vi: str
+    label_en: str
+    compute: Callable[[PictureContext], Awaitable[KpiValue]]
+    link: str = ""  # the page with the detail behind the figure
+    scope: str | None = None  # None: public figure
+    order: int = 100
+
+    def label(self, lang: str) -> str:
+        """Return the label in the requested language."""
+        return self.label_en if lang == "en" else self.label_vi
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """A map layer a module offers; `features` answers a GeoJSON FeatureCollection (compact properties)."""
+
+    key: str  # "<module>.<layer>"
+    label_vi: str
+    label_en: str
+    features: Callable[[PictureContext], Awaitable[dict[str, Any]]]
+    scope: str | None = None  # None: public layer (no personal data in properties)
+    order: int = 100
+    default_on: bool = True
+
+    def label(self, lang: str) -> str:
+        """Return the label in the requested language."""
+        return self.label_en if lang == "en" else self.label_vi
+
+
 SeedHook = Callable[[SeedContext], Awaitable[None]]
 StartupHook = Callable[["Runtime"], Awaitable[None]]
 ShutdownHook = Callable[["Runtime"], Awaitable[None]]
@@ -93,6 +152,8 @@ class Manifest:
     on_shutdown: ShutdownHook | None = None
     commands: tuple[click.Command, ...] = ()
     package_dir: Path | None = None
+    kpis: tuple[KpiTile, ...] = ()
+    map_layers: tuple[MapLayer, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def title(self, lang: str) -> str:
