@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Partitions are made at run time (e.g. telemetry's monthly observation partitions); models describe the parent.
+PARTITION_NAME = re.compile(r"^(?P<parent>.+)_(p\d{6}|default)$")
 
 
 def import_all_models() -> None:
@@ -39,6 +42,15 @@ def target_metadata() -> MetaData:
 
     import_all_models()
     return Base.metadata
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Leave the partitions of partitioned model tables out of autogenerate and of the models check."""
+    if type_ == "table" and name:
+        match = PARTITION_NAME.match(name)
+        if match and match["parent"] in target_metadata().tables:
+            return False
+    return True
 
 
 def alembic_config(url: str) -> Config:
@@ -85,7 +97,7 @@ async def pending_differences(url: str) -> list[Any]:
     engine = create_async_engine(url)
 
     def compare(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         return list(compare_metadata(context, target_metadata()))
 
     try:

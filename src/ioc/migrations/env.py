@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ioc.core.migrate import target_metadata
+from ioc.core.migrate import include_name, target_metadata
 
 config = context.config
 
@@ -19,6 +19,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata(),
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite can only alter tables by copying them.
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -68,6 +68,8 @@ ROLLUP_CHUNK: Final = 100
 ROLLUP_MAX_HOURS_PER_RUN: Final = 20_000
 RETENTION_JOB: Final = "telemetry.enforce_retention"
 RETENTION_EVERY: Final = timedelta(days=1)
+PARTITION_JOB: Final = "telemetry.maintain_partitions"
+PARTITION_EVERY: Final = timedelta(days=1)
 RETENTION_DELETE_CHUNK: Final = 50_000
 OFFLINE_JOB: Final = "telemetry.detect_offline"
 OFFLINE_EVERY: Final = timedelta(minutes=1)

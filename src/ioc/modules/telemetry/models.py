@@ -9,7 +9,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ioc.core.db import Base, JsonType, UTCDateTime
@@ -85,6 +99,18 @@ class Observation(Base):
     time: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     value: Mapped[float] = mapped_column(Float)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # PostgreSQL: monthly range partitions by time (see partitions.py); other engines ignore this.
+    __table_args__ = ({"postgresql_partition_by": "RANGE (time)"},)
+
+
+# Tests and `create_all` build the schema from the models: give the partitioned table its DEFAULT partition too.
+@event.listens_for(Observation.__table__, "after_create")
+def _create_default_partition(target: Table, connection: Connection, **_: Any) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("CREATE TABLE IF NOT EXISTS telemetry_observation_default PARTITION OF telemetry_observation DEFAULT")
+        )
 
 
 class DeadLetter(Base):

@@ -24,7 +24,7 @@ from ioc.core.http import Page, PageParams
 from ioc.core.time import PROVINCE_TZ, to_local, utc_now
 from ioc.modules import org_unit
 
-from . import repository
+from . import partitions, repository
 from .constants import (
     DATASTREAM_KEY_PATTERN,
     DEFAULT_QUERY_RANGE,
@@ -683,10 +683,19 @@ async def enforce_retention(session: AsyncSession, now: datetime | None = None) 
     """Delete raw readings older than each datastream's retention, and old dead letters; return readings deleted."""
     now = now or utc_now()
     deleted = 0
-    for datastream_id, days in await repository.retention_periods(session):
+    periods = await repository.retention_periods(session)
+    if periods:
+        # Whole months older than the longest retention go at once; rows are then deleted only in newer months.
+        await partitions.drop_partitions_before(session, now - timedelta(days=max(days for _, days in periods)))
+    for datastream_id, days in periods:
         deleted += await repository.delete_observations_before(session, datastream_id, now - timedelta(days=days))
     await repository.delete_dead_letters_before(session, now - DEAD_LETTER_RETENTION)
     return deleted
+
+
+async def maintain_partitions(session: AsyncSession, now: datetime | None = None) -> list[str]:
+    """Create the observation table's month partitions ahead of time (PostgreSQL); return those created."""
+    return await partitions.ensure_partitions(session, now or utc_now())
 
 
 async def detect_offline(session: AsyncSession, now: datetime | None = None) -> list[str]:
@@ -739,3 +748,24 @@ async def get_dead_letter(session: AsyncSession, dead_letter_id: int) -> DeadLet
 async def dead_letter_counts(session: AsyncSession, hours: int = 24) -> dict[str, int]:
     """Count dead letters by reason over the last hours."""
     return await repository.dead_letter_counts(session, utc_now() - timedelta(hours=hours))
+
+
+# --- for analysis modules (environment): fresh hourly means ------------------------------------------------------
+
+
+async def hourly_means(
+    session: AsyncSession, datastream_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, dict[datetime, float]]:
+    """Return the mean of each UTC hour in [start, end) per datastream, computed from the raw readings.
+
+    Unlike the rollups (refreshed by a recurring job), this includes readings committed a moment ago, so that an
+    index computed right after ingestion sees them.
+    """
+    means: dict[int, dict[datetime, float]] = defaultdict(dict)
+    if not datastream_ids:
+        return {}
+    for (datastream_id, bucket), (_count, _low, _high, mean) in (
+        await repository.aggregate_hours(session, datastream_ids, start, end)
+    ).items():
+        means[datastream_id][bucket] = mean
+    return dict(means)

@@ -7,7 +7,16 @@ import logging
 from ioc.core.jobs import JobContext, JobSpec
 
 from . import service
-from .constants import OFFLINE_EVERY, OFFLINE_JOB, RETENTION_EVERY, RETENTION_JOB, ROLLUP_EVERY, ROLLUP_JOB
+from .constants import (
+    OFFLINE_EVERY,
+    OFFLINE_JOB,
+    PARTITION_EVERY,
+    PARTITION_JOB,
+    RETENTION_EVERY,
+    RETENTION_JOB,
+    ROLLUP_EVERY,
+    ROLLUP_JOB,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +34,13 @@ async def enforce_retention(ctx: JobContext) -> None:
     log.info("telemetry retention enforced", extra={"deleted": deleted})
 
 
+async def maintain_partitions(ctx: JobContext) -> None:
+    """Create next months' observation partitions before readings arrive for them."""
+    created = await service.maintain_partitions(ctx.session)
+    if created:
+        log.info("telemetry partitions created", extra={"partitions": created})
+
+
 async def detect_offline(ctx: JobContext) -> None:
     """Mark devices that went silent offline and announce them."""
     await service.detect_offline(ctx.session)
@@ -34,4 +50,5 @@ JOBS = (
     JobSpec(name=ROLLUP_JOB, handler=rollup, every=ROLLUP_EVERY),
     JobSpec(name=RETENTION_JOB, handler=enforce_retention, every=RETENTION_EVERY),
     JobSpec(name=OFFLINE_JOB, handler=detect_offline, every=OFFLINE_EVERY),
+    JobSpec(name=PARTITION_JOB, handler=maintain_partitions, every=PARTITION_EVERY),
 )
