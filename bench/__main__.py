@@ -1,6 +1,7 @@
 """Run the benchmarks and print one table (and bench/results/<engine>.json).
 
-Usage: python -m bench [name ...]      BENCH_DATABASE=sqlite|postgresql (default sqlite)
+Usage: python -m bench [name ...] [--reports N]      BENCH_DATABASE=sqlite|postgresql (default sqlite)
+(`--reports` sets how many reports the open311 and citizen_report benchmarks store.)
 """
 
 from __future__ import annotations
@@ -12,7 +13,22 @@ from pathlib import Path
 
 from .common import Figure, engine_choice, print_table, write_json
 
-BENCHMARKS = ("kernel",)
+BENCHMARKS = ("kernel", "open311", "citizen_report", "alarm", "indicator")
+OPTIONS_WITH_VALUE = frozenset({"--reports", "--values", "--import-values"})
+
+
+def benchmark_names(args: list[str]) -> list[str]:
+    """Return the benchmark names of the command line, without the options and their values."""
+    names: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in OPTIONS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("--"):
+            names.append(arg)
+    return names
 
 
 async def main(names: list[str]) -> list[Figure]:
@@ -25,7 +41,7 @@ async def main(names: list[str]) -> list[Figure]:
 
 
 if __name__ == "__main__":
-    results = asyncio.run(main(sys.argv[1:]))
+    results = asyncio.run(main(benchmark_names(sys.argv[1:])))
     print(f"engine: {engine_choice()}")
     print_table(results)
     write_json(results, Path(__file__).parent / "results" / f"{engine_choice()}.json")

@@ -8,7 +8,10 @@ from playwright.async_api import Page, expect
 from tests.browser.conftest import SCREENSHOTS
 
 # A translation key that reached the page untranslated looks like "audit.filter.actor".
-_MODULES = "shell|identity|org_unit|audit|notification|telemetry|environment|citizen_report"
+_MODULES = (
+    "shell|identity|org_unit|audit|notification|telemetry|"
+    "environment|citizen_report|incident|warning|alarm|indicator|dashboard"
+)
 RAW_KEY = re.compile(rf"\b(?:{_MODULES})\.[a-z_]+(?:\.[a-z_0-9]+)*\b")
 
 _UNLABELLED_CONTROLS = """

@@ -1,4 +1,4 @@
-"""Citizen reports in a real headless Chromium on a phone-sized screen: report with a photo, then track it."""
+"""Citizen reports in a real headless Chromium: report from a phone with a photo, handle it at the desk, rate it."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ import pytest
 from PIL import Image
 from playwright.async_api import Page, ViewportSize, expect
 from tests.browser.conftest import BrowserLogin
+from tests.browser.page_checks import check_page
 
+from ioc.core.runtime import Runtime
 from ioc.core.security import Role
 from ioc.core.settings import Settings
+from ioc.modules import org_unit
 
 pytestmark = pytest.mark.browser
 
 PHONE = ViewportSize(width=375, height=740)
+DESK = ViewportSize(width=1280, height=900)
 TAN_NINH = (11.61507, 105.86238)
 
 
@@ -94,3 +98,63 @@ async def test_citizen_report_inbox_lists_the_demo_reports_for_staff(page: Page,
     await page.get_by_role("button", name="Lọc").click()
     await expect(page).to_have_url(re.compile(r"overdue=true"))
     await expect(page.locator('[data-export="csv"]')).to_have_attribute("href", re.compile(r"overdue=true"))
+
+
+async def test_citizen_report_goes_from_a_phone_to_the_agency_and_back_to_the_citizen(
+    page: Page, tmp_path: Path, browser_login: BrowserLogin, runtime: Runtime
+) -> None:
+    await page.goto("/phan-anh/thong-ke")
+    await check_page(page, "vi")
+    resolved_before = int(await page.locator("#cr-stats-total [data-resolved]").inner_text())
+
+    # A citizen reports from a phone, with a photo.
+    await page.set_viewport_size(PHONE)
+    await page.goto("/phan-anh")
+    await page.get_by_label("Lĩnh vực").select_option("rac-thai")
+    await page.locator('[data-cr-questions="rac-thai"]').get_by_label("Khối lượng rác").select_option("nhieu")
+    await page.get_by_label("Mô tả sự việc").fill("Rác xây dựng đổ trộm chắn nửa lòng đường cạnh trường học.")
+    await page.get_by_label("Vĩ độ").fill(str(TAN_NINH[0]))
+    await page.get_by_label("Kinh độ").fill(str(TAN_NINH[1]))
+    await page.locator("#f-photos").set_input_files(photo_with_gps(tmp_path / "rac.jpg", *TAN_NINH))
+    await page.get_by_role("button", name="Gửi phản ánh").click()
+    code = (await page.locator("[data-tracking-code]").inner_text()).strip()
+    token = (await page.locator("[data-rating-code]").inner_text()).strip()
+
+    # The hotline operator accepts it and sends it to the routed agency (the ward's People's Committee).
+    await page.set_viewport_size(DESK)
+    await browser_login(page, role=Role.HOTLINE_OPERATOR)
+    await page.goto(f"/citizen-reports?q={code}")
+    await page.get_by_role("link", name=code).click()
+    await check_page(page, "vi")
+    await page.locator('[data-cr-action="accept"] button').click()
+    await expect(page.locator("[data-status]")).to_have_text("Đã duyệt")
+    await page.locator('[data-cr-action="assign"] button').click()
+    await expect(page.locator("[data-status]")).to_have_text("Đã chuyển xử lý")
+
+    # The ward's officer finds it in the agency's own inbox and resolves it with a proof photo.
+    async with runtime.db.session() as session:
+        ward = (await org_unit.get_agency(session, "UBND-25459")).id
+    await page.context.clear_cookies()
+    await browser_login(page, role=Role.AGENCY_STAFF, agency_id=ward)
+    await page.goto("/citizen-reports?mine=true")
+    await page.get_by_role("link", name=code).click()
+    await page.get_by_label("Kết quả xử lý (công khai)").fill("Đã thu dọn toàn bộ rác, thông đường.")
+    await page.locator("#f-resolve-photos").set_input_files(photo_with_gps(tmp_path / "xong.jpg", *TAN_NINH))
+    await page.locator('[data-cr-action="resolve"] button').click()
+    await expect(page.locator("[data-status]")).to_have_text("Đã xử lý")
+    await expect(page.locator(".cr-photos img")).to_have_count(2)
+
+    # The citizen rates it from the tracking page; the public list and statistics show it.
+    await page.context.clear_cookies()
+    await page.set_viewport_size(PHONE)
+    await page.goto(f"/phan-anh/{code}")
+    await expect(page.locator("[data-result]")).to_have_text("Đã thu dọn toàn bộ rác, thông đường.")
+    await page.get_by_label("Mã đánh giá").fill(token)
+    await page.get_by_label("Hài lòng", exact=True).check()
+    await page.get_by_role("button", name="Gửi đánh giá").click()
+    await expect(page.locator("[data-status]")).to_have_text("Hoàn thành")
+    await page.goto("/phan-anh/ban-do")
+    await check_page(page, "vi")
+    await expect(page.locator("#cr-public-map")).to_have_attribute("data-map-state", "ready")
+    await page.goto("/phan-anh/thong-ke")
+    await expect(page.locator("#cr-stats-total [data-resolved]")).to_have_text(str(resolved_before + 1))

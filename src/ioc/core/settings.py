@@ -24,6 +24,11 @@ DEFAULT_MODULES = (
     "telemetry",
     "citizen_report",
     "environment",
+    "indicator",
+    "alarm",
+    "incident",
+    "warning",
+    "dashboard",
 )
 
 
@@ -76,6 +81,7 @@ class Settings(BaseSettings):
     smtp_sender: str = "ioc@localhost"
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
+    public_base_url: str = "http://127.0.0.1:8000"
 
     @field_validator("modules", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from ioc.core.module import SeedContext
 from ioc.core.runtime import Runtime
 from ioc.core.settings import Environment, Settings
 from ioc.core.time import utc_now
+from ioc.modules import identity, org_unit
 from ioc.modules.citizen_report.constants import FINAL_STATUSES, ReportStatus
 from ioc.modules.citizen_report.models import Category, Photo, Report, TimelineEntry
 
@@ -24,7 +25,7 @@ def settings(settings: Settings) -> Settings:
 
 async def _seed(runtime: Runtime) -> list[str]:
     messages: list[str] = []
-    for name in ("org_unit", "citizen_report"):
+    for name in ("org_unit", "identity", "citizen_report"):
         manifest = runtime.module(name)
         assert manifest is not None
         assert manifest.seed is not None
@@ -78,6 +79,13 @@ async def test_the_demo_tells_300_consistent_reports_across_the_province_once(ru
             assert report.overdue, report.tracking_code  # the timers fired during the drain
     assert any("phản ánh demo" in m for m in messages)
     assert elapsed < 120
+    async with runtime.db.session() as session:
+        construction = (await org_unit.get_agency(session, "80-SXD")).id
+        for username in ("chuyenvien", "lanhdaocoquan"):
+            account = await identity.get_user_by_username(session, username)
+            assert account is not None
+            assert account.agency_id == construction  # the demo agency accounts can act on the department's reports
+        assert any(r.agency_id == construction for r in reports)
 
     again = await _seed(runtime)
     async with runtime.db.session() as session:

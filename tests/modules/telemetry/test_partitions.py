@@ -50,15 +50,18 @@ async def test_partitions_are_created_ahead_and_take_over_rows_already_in_defaul
     name = partitions.MonthPartition(partitions.month_start(future)).name
     assert await _rows_in(runtime, partitions.DEFAULT_PARTITION) >= 1
 
+    before = future - timedelta(days=60)
     async with runtime.db.transaction() as session:
-        made = await partitions.ensure_partitions(session, future, months_ahead=1)
+        made = await partitions.ensure_partitions(session, before, months_ahead=2)
+    # The month under way on `before` is never attached (inserts may be routed to DEFAULT meanwhile).
+    assert partitions.MonthPartition(partitions.month_start(before)).name not in made
     assert name in made
     assert await _rows_in(runtime, name) == 1
     async with runtime.db.transaction() as session:
         names = await partitions.partition_names(session)
         assert name in names
         # Created again: nothing to do.
-        assert await partitions.ensure_partitions(session, future, months_ahead=1) == []
+        assert await partitions.ensure_partitions(session, before, months_ahead=2) == []
         # The upsert keeps working through the partitioned table.
         await repository.write_observations(session, [(stream, future, 13.0, now)])
     async with runtime.db.session() as session:
@@ -81,7 +84,9 @@ async def test_retention_drops_whole_months_older_than_the_longest_retention(
     old = now - timedelta(days=120)
     async with runtime.db.transaction() as session:
         await repository.write_observations(session, [(stream, old, 1.0, now), (stream, now, 2.0, now)])
-        made = await partitions.ensure_partitions(session, old, months_ahead=0)
+        made = await partitions.ensure_partitions(
+            session, partitions.month_start(old) - timedelta(days=2), months_ahead=1
+        )
     old_name = partitions.MonthPartition(partitions.month_start(old)).name
     assert made == [old_name]
     async with runtime.db.transaction() as session:

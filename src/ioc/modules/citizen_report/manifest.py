@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ioc.core.module import Manifest, NavEntry, Scope
+from fastapi import APIRouter
+
+from ioc.core.module import KpiTile, Manifest, MapLayer, NavEntry, Scope
 from ioc.core.security import Role
 
+from . import service
 from .constants import (
+    HOTLINE_PATH,
     INBOX_PATH,
+    MAP_PATH,
     MODULE_NAME,
     PUBLIC_FORM_PATH,
     SCOPE_ADMIN,
@@ -17,12 +22,19 @@ from .constants import (
     SCOPE_OPERATE,
     SCOPE_READ,
     SCOPE_SUBMIT,
+    STATS_PATH,
     TITLE_EN,
     TITLE_VI,
 )
+from .open311 import router as open311_router
 from .router import api_router, page_router
 from .seed import seed_demo
-from .tasks import JOBS
+from .tasks import JOBS, register_templates
+
+# Open311 GeoReport v2 lives at its own path (/open311/v2/), outside /api/v1, beside the pages.
+root_router = APIRouter()
+root_router.include_router(page_router)
+root_router.include_router(open311_router)
 
 STAFF = (Role.HOTLINE_OPERATOR, Role.AGENCY_STAFF, Role.AGENCY_HEAD, Role.LEADER, Role.ADMIN)
 
@@ -31,10 +43,11 @@ manifest = Manifest(
     tier=1,
     title_vi=TITLE_VI,
     title_en=TITLE_EN,
-    depends_on=("org_unit", "notification"),
+    depends_on=("identity", "org_unit", "notification"),
     api_router=api_router,
-    page_router=page_router,
+    page_router=root_router,
     jobs=JOBS,
+    on_startup=register_templates,
     scopes=(
         Scope(SCOPE_SUBMIT, "Gửi phản ánh", "Submit citizen reports", (Role.CITIZEN, *STAFF)),
         Scope(
@@ -68,6 +81,31 @@ manifest = Manifest(
             section="public",
         ),
         NavEntry(
+            path=MAP_PATH,
+            label_vi="Bản đồ phản ánh",
+            label_en="Reports map",
+            icon="map",
+            order=11,
+            section="public",
+        ),
+        NavEntry(
+            path=STATS_PATH,
+            label_vi="Thống kê phản ánh",
+            label_en="Report statistics",
+            icon="chart",
+            order=12,
+            section="public",
+        ),
+        NavEntry(
+            path=HOTLINE_PATH,
+            label_vi="Tổng đài 1022",
+            label_en="1022 hotline",
+            scope=SCOPE_OPERATE,
+            icon="phone",
+            order=19,
+            section="desk",
+        ),
+        NavEntry(
             path=INBOX_PATH,
             label_vi="Hộp phản ánh",
             label_en="Report inbox",
@@ -78,5 +116,48 @@ manifest = Manifest(
         ),
     ),
     seed=seed_demo,
+    kpis=(
+        KpiTile(
+            key="citizen_report.received_today",
+            label_vi="Phản ánh nhận hôm nay",
+            label_en="Reports received today",
+            compute=service.picture_received_today,
+            link=INBOX_PATH,
+            order=10,
+        ),
+        KpiTile(
+            key="citizen_report.overdue",
+            label_vi="Phản ánh quá hạn",
+            label_en="Overdue reports",
+            compute=service.picture_overdue,
+            link=f"{INBOX_PATH}?overdue=true",
+            order=11,
+        ),
+        KpiTile(
+            key="citizen_report.on_time_rate",
+            label_vi="Tỷ lệ xử lý đúng hạn (30 ngày)",
+            label_en="Resolved on time (30 days)",
+            compute=service.picture_on_time,
+            link=STATS_PATH,
+            order=12,
+        ),
+        KpiTile(
+            key="citizen_report.satisfaction",
+            label_vi="Tỷ lệ hài lòng (30 ngày)",
+            label_en="Satisfaction (30 days)",
+            compute=service.picture_satisfaction,
+            link=STATS_PATH,
+            order=13,
+        ),
+    ),
+    map_layers=(
+        MapLayer(
+            key="citizen_report.reports",
+            label_vi="Phản ánh hiện trường",
+            label_en="Citizen reports",
+            features=service.picture_layer,
+            order=20,
+        ),
+    ),
     package_dir=Path(__file__).parent,
 )

@@ -92,6 +92,8 @@ class Report(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resolved_on_time: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Elapsed hours from submission to the current result: stored so that the median is plain SQL on both engines.
+    hours_to_resolve: Mapped[float | None] = mapped_column(Float, nullable=True)
     result_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     reject_reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
 
@@ -125,7 +127,9 @@ class Report(Base):
         Index("ix_citizen_report_report_lat_lon", "lat", "lon"),
         Index("ix_citizen_report_report_unit", "unit_code"),
         Index("ix_citizen_report_report_agency", "agency_id", "status"),
-        Index("ix_citizen_report_report_created", "created_at"),
+        # Open311 lists page by (created_at, id); with a service filter, by category then time.
+        Index("ix_citizen_report_report_created_id", "created_at", "id"),
+        Index("ix_citizen_report_report_category_created", "category_code", "created_at"),
         Index("ix_citizen_report_report_updated", "updated_at"),
     )
 
@@ -148,6 +152,9 @@ class TimelineEntry(Base):
     to_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
     public: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    # servicerequestupdates (Open311) reads the timeline by time across reports.
+    __table_args__ = (Index("ix_citizen_report_timeline_at", "at"),)
 
 
 class Photo(Base):

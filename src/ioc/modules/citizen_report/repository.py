@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.core.time import PROVINCE_TZ
 
-from .constants import OPEN_STATUSES, ReportStatus
+from .constants import OPEN_STATUSES, ReportStatus, StatsGroup
 from .models import Category, Follower, Link, Photo, RateHit, Report, TimelineEntry, TrackingSequence
 from .schemas import ReportFilters
 
@@ -251,50 +251,133 @@ async def public_points(session: AsyncSession, filters: ReportFilters, now: date
     return (await session.execute(stmt)).all()
 
 
-async def stats_rows(session: AsyncSession, start: date, end: date) -> Sequence[Any]:
-    """Return the fields statistics need for public reports submitted between two local days (inclusive)."""
-    stmt = select(
-        Report.agency_code,
-        Report.category_code,
-        Report.unit_code,
-        Report.status,
-        Report.created_at,
-        Report.resolved_at,
-        Report.resolved_on_time,
-        Report.rating,
-        Report.due_at,
-    ).where(
+STATS_COLUMNS = {
+    StatsGroup.AGENCY: Report.agency_code,
+    StatsGroup.CATEGORY: Report.category_code,
+    StatsGroup.UNIT: Report.unit_code,
+}
+
+
+def _stats_period(start: date, end: date) -> list[ColumnElement[bool]]:
+    return [
         published(),
         Report.created_at >= local_day_start(start),
         Report.created_at < local_day_start(end + timedelta(days=1)),
+    ]
+
+
+async def stats_counts(
+    session: AsyncSession, group: StatsGroup | None, start: date, end: date, now: datetime
+) -> list[Any]:
+    """Return per group (or for all when group is None) the counts behind the public statistics, in one query."""
+    key = STATS_COLUMNS[group] if group else literal("all")
+    open_values = [s.value for s in OPEN_STATUSES]
+    stmt = select(
+        key.label("key"),
+        func.count().label("received"),
+        func.count(Report.resolved_at).label("resolved"),
+        func.count().filter(Report.status.in_(open_values)).label("open"),
+        func.count().filter(Report.due_at < now).label("overdue"),
+        func.count(Report.resolved_on_time).label("judged"),
+        func.count().filter(Report.resolved_on_time.is_(True)).label("on_time"),
+        func.count(Report.rating).label("rated"),
+        func.count().filter(Report.rating == "satisfied").label("satisfied"),
+    ).where(*_stats_period(start, end))
+    if group:
+        stmt = stmt.group_by(key)
+    return list((await session.execute(stmt)).all())
+
+
+async def stats_medians(session: AsyncSession, group: StatsGroup | None, start: date, end: date) -> dict[str, float]:
+    """Return the median hours to resolve per group, with window functions (same SQL on both engines)."""
+    key = STATS_COLUMNS[group] if group else literal("all")
+    partition = [key] if group else None
+    ranked = (
+        select(
+            key.label("key"),
+            Report.hours_to_resolve.label("hours"),
+            func.row_number().over(partition_by=partition, order_by=Report.hours_to_resolve).label("n"),
+            func.count().over(partition_by=partition).label("total"),
+        )
+        .where(*_stats_period(start, end), Report.hours_to_resolve.is_not(None))
+        .subquery()
     )
-    return (await session.execute(stmt)).all()
+    # The middle row, or the mean of the two middle rows: n in ((total + 1) / 2, (total + 2) / 2), integer division.
+    stmt = (
+        select(ranked.c.key, func.avg(ranked.c.hours))
+        .where(ranked.c.n.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2]))
+        .group_by(ranked.c.key)
+    )
+    return {str(k) if k is not None else "": float(v) for k, v in (await session.execute(stmt)).all()}
 
 
-async def count_received(session: AsyncSession, day: date) -> int:
-    """Count the reports submitted on a local day."""
+def _in_units(unit_codes: Sequence[str] | None) -> list[ColumnElement[bool]]:
+    return [] if unit_codes is None else [Report.unit_code.in_(list(unit_codes))]
+
+
+async def count_received(session: AsyncSession, day: date, unit_codes: Sequence[str] | None = None) -> int:
+    """Count the reports submitted on a local day (inside some units when given)."""
     stmt = select(func.count()).where(
-        Report.created_at >= local_day_start(day), Report.created_at < local_day_start(day + timedelta(days=1))
+        Report.created_at >= local_day_start(day),
+        Report.created_at < local_day_start(day + timedelta(days=1)),
+        *_in_units(unit_codes),
     )
     return int(await session.scalar(stmt) or 0)
 
 
-async def count_overdue(session: AsyncSession, now: datetime) -> int:
+async def count_overdue(session: AsyncSession, now: datetime, unit_codes: Sequence[str] | None = None) -> int:
     """Count the reports whose running deadline has passed."""
-    stmt = select(func.count()).where(Report.due_at.is_not(None), Report.due_at < now)
+    stmt = select(func.count()).where(Report.due_at.is_not(None), Report.due_at < now, *_in_units(unit_codes))
     return int(await session.scalar(stmt) or 0)
 
 
-async def on_time_counts(session: AsyncSession, since: datetime, until: datetime) -> tuple[int, int]:
+async def on_time_counts(
+    session: AsyncSession, since: datetime, until: datetime, unit_codes: Sequence[str] | None = None
+) -> tuple[int, int]:
     """Return (resolved, resolved on time) for resolutions in a period."""
     row = (
         await session.execute(
             select(func.count(), func.count().filter(Report.resolved_on_time.is_(True))).where(
-                Report.resolved_at.is_not(None), Report.resolved_at >= since, Report.resolved_at < until
+                Report.resolved_at.is_not(None),
+                Report.resolved_at >= since,
+                Report.resolved_at < until,
+                *_in_units(unit_codes),
             )
         )
     ).one()
     return int(row[0] or 0), int(row[1] or 0)
+
+
+async def rating_counts(
+    session: AsyncSession, since: datetime, until: datetime, unit_codes: Sequence[str] | None = None
+) -> tuple[int, int]:
+    """Return (rated, satisfied) for ratings given in a period."""
+    row = (
+        await session.execute(
+            select(func.count(), func.count().filter(Report.rating == "satisfied")).where(
+                Report.rated_at.is_not(None), Report.rated_at >= since, Report.rated_at < until, *_in_units(unit_codes)
+            )
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+async def picture_points(
+    session: AsyncSession, since: datetime, unit_codes: Sequence[str] | None, limit: int
+) -> Sequence[Any]:
+    """Return (id, code, status, category, lat, lon) of public reports still open or updated since a moment."""
+    open_values = [s.value for s in OPEN_STATUSES]
+    stmt = (
+        select(Report.id, Report.tracking_code, Report.status, Report.category_code, Report.lat, Report.lon)
+        .where(
+            published(),
+            or_(Report.status.in_(open_values), Report.updated_at >= since),
+            *_in_units(unit_codes),
+        )
+        .order_by(Report.updated_at.desc())
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).all()
 
 
 async def seeded_count(session: AsyncSession) -> int:

@@ -27,15 +27,22 @@ from ioc.core.time import local_today
 from . import exports, service
 from .constants import (
     API_PREFIX,
+    BULK_ASSIGN_PATH,
     CATEGORY_API_PREFIX,
+    HOTLINE_PATH,
     INBOX_PAGE_SIZE,
     INBOX_PATH,
+    MAP_PATH,
     MAX_PHOTO_BYTES,
     MAX_PHOTOS,
     PUBLIC_FORM_PATH,
+    PUBLIC_PAGE_SIZE,
     SCOPE_ADMIN,
+    SCOPE_OPERATE,
     SCOPE_SUBMIT,
+    STATS_PATH,
     TRACKING_PATTERN,
+    RejectReason,
     ReportStatus,
 )
 from .deps import report_filters, require_admin, require_approve, require_handle, require_operate, require_read
@@ -923,6 +930,52 @@ async def lookup_page(request: Request, ma: str = Query("", max_length=40)) -> R
     return RedirectResponse(f"{PUBLIC_FORM_PATH}?ma_sai=1#tra-cuu", status_code=303)
 
 
+@page_router.get(MAP_PATH)
+async def public_map_page(
+    request: Request,
+    filters: ReportFilters = Depends(report_filters),
+    offset: int = Query(0, ge=0),
+    session: AsyncSession = Depends(db_session),
+) -> Response:
+    """Show accepted reports on the map and in a list (no personal data; photos only on accepted reports)."""
+    lang = _lang(request)
+    public_filters = filters.model_copy(update={"agency_id": None, "q": None})
+    page = await service.public_list(session, public_filters, PageParams(limit=PUBLIC_PAGE_SIZE, offset=offset), lang)
+    query = {k: v for k, v in request.query_params.items() if k in ("status", "category", "unit") and v}
+    return render(
+        request,
+        "citizen_report/map.html",
+        {
+            "page": page,
+            "categories": await service.list_categories(session),
+            "statuses": [s for s in ReportStatus if s is not ReportStatus.RECEIVED and s is not ReportStatus.REJECTED],
+            "form": query,
+            "geojson_url": f"/api/v1{API_PREFIX}.geojson?{urlencode(query)}",
+        },
+    )
+
+
+@page_router.get(STATS_PATH)
+async def public_stats_page(
+    request: Request,
+    date_from: date | None = Query(None),
+    date_to: date | None = Query(None),
+    session: AsyncSession = Depends(db_session),
+) -> Response:
+    """Show received, resolved, on-time rate, median time and satisfaction per agency, category and commune."""
+    try:
+        figures = await service.stats(session, date_from=date_from, date_to=date_to, lang=_lang(request))
+        error = None
+    except IocError as exc:
+        figures, error = await service.stats(session, lang=_lang(request)), exc
+    return render(
+        request,
+        "citizen_report/stats.html",
+        {"stats": figures, "error": error},
+        status_code=error.status_code if error else 200,
+    )
+
+
 async def _render_tracking(
     request: Request, session: AsyncSession, code: str, *, error: Any = None, status_code: int = 200
 ) -> Response:
@@ -982,7 +1035,7 @@ async def inbox_page(
         session, filters, PageParams(limit=INBOX_PAGE_SIZE, offset=offset), principal, lang
     )
     categories = await service.list_categories(session, include_inactive=True)
-    query = {k: v for k, v in request.query_params.items() if k not in ("offset", "lang")}
+    query = {k: v for k, v in request.query_params.items() if k not in ("offset", "lang", "giao", "loi")}
     return render(
         request,
         "citizen_report/inbox.html",
@@ -993,5 +1046,226 @@ async def inbox_page(
             "form": query,
             "export_query": urlencode(query),
             "can_filter_mine": principal.agency_id is not None,
+            "can_assign": principal.has(SCOPE_OPERATE),
+            "agencies": await service.agency_choices(
+                session, [r.suggested_agency_code for r in page.items] + [r.agency_code for r in page.items], lang
+            )
+            if principal.has(SCOPE_OPERATE)
+            else [],
+            "giao": request.query_params.get("giao"),
+            "loi": request.query_params.get("loi"),
         },
     )
+
+
+# Staff pages: the hotline console, bulk assignment, the report detail page with its action buttons
+
+HOTLINE_FIELDS = FORM_FIELDS | {"anonymous", "attributes"}
+
+
+async def _render_hotline(
+    request: Request,
+    session: AsyncSession,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, Any] | None = None,
+    result: SubmitResult | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "citizen_report/form.html",
+        {
+            "categories": await service.list_categories(session),
+            "values": values or {},
+            "errors": errors or {},
+            "hotline": True,
+            "result": result,
+        },
+        status_code=status_code,
+    )
+
+
+@page_router.get(HOTLINE_PATH)
+async def hotline_page(
+    request: Request, session: AsyncSession = Depends(db_session), _principal: Principal = Depends(require_operate)
+) -> Response:
+    """Show the 1022 operator console: record a call, with duplicate suggestions before saving."""
+    return await _render_hotline(request, session)
+
+
+@page_router.post(HOTLINE_PATH)
+async def hotline_submit(
+    request: Request, session: AsyncSession = Depends(db_session), principal: Principal = Depends(require_operate)
+) -> Response:
+    """Record a call as a report (source hotline; the caller's phone stays private), then offer a new call."""
+    data, _uploads = await read_body(request)
+    values = {k: v for k, v in data.items() if k in HOTLINE_FIELDS}
+    for key in ("lat", "lon"):
+        if str(values.get(key, "")).strip() == "":
+            values.pop(key, None)
+    values["source"] = "hotline"
+    try:
+        report = ReportCreate.model_validate(values)
+    except ValidationError as exc:
+        return await _render_hotline(request, session, values=values, errors=_form_errors(exc), status_code=422)
+    store = _store(request)
+
+    async def work() -> SubmitResult:
+        return await service.submit(
+            session, _runtime(request), report, principal=principal, lang=_lang(request), store=store
+        )
+
+    try:
+        result: SubmitResult = await _commit_or_discard(session, store, work)
+    except IocError as exc:
+        await session.rollback()
+        field = str(exc.detail.get("field", "")) if exc.detail else ""
+        name = "lat" if field == "location" else field.split(".")[0]
+        return await _render_hotline(request, session, values=values, errors={name: exc}, status_code=exc.status_code)
+    return await _render_hotline(request, session, result=result, status_code=201)
+
+
+@page_router.post(BULK_ASSIGN_PATH)
+async def bulk_assign_page(
+    request: Request, session: AsyncSession = Depends(db_session), principal: Principal = Depends(require_operate)
+) -> Response:
+    """Assign the selected inbox rows to one agency (or each to its routed agency) and go back to the inbox."""
+    form = await request.form(max_fields=INBOX_PAGE_SIZE + 10)
+    ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit()][:INBOX_PAGE_SIZE]
+    agency = str(form.get("agency_code") or "").strip() or None
+    back = str(form.get("back") or "")
+    result = await service.bulk_assign(session, _runtime(request), ids, principal, agency)
+    await session.commit()
+    query = {"giao": str(len(result.assigned)), "loi": str(len(result.refused))}
+    target = back if back.startswith(INBOX_PATH) and "//" not in back else INBOX_PATH
+    separator = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{separator}{urlencode(query)}", status_code=303)
+
+
+async def _render_detail(
+    request: Request,
+    session: AsyncSession,
+    report_id: int,
+    principal: Principal,
+    *,
+    error: Any = None,
+    status_code: int = 200,
+) -> Response:
+    lang = _lang(request)
+    report = await service.get_report(session, report_id, principal, lang)
+    actions = service.allowed_actions(principal, report)
+    context = await service.detail_context(session, report, principal, lang)
+    return render(
+        request,
+        "citizen_report/detail.html",
+        {
+            "report": report,
+            "actions": actions,
+            "error": error,
+            "done": request.query_params.get("ok", ""),
+            "reject_reasons": list(RejectReason),
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+@page_router.get(f"{INBOX_PATH}/{{report_id}}")
+async def detail_page(
+    request: Request,
+    report_id: int = REPORT_ID,
+    session: AsyncSession = Depends(db_session),
+    principal: Principal = Depends(require_read),
+) -> Response:
+    """Show a report to staff: facts, photos, contacts when allowed, timeline and the allowed actions."""
+    return await _render_detail(request, session, report_id, principal)
+
+
+def _field(data: dict[str, Any], name: str) -> str:
+    return str(data.get(name) or "").strip()
+
+
+async def _act(
+    request: Request,
+    session: AsyncSession,
+    report_id: int,
+    principal: Principal,
+    action: str,
+    data: dict[str, Any],
+    uploads: list[PhotoUpload],
+) -> None:
+    """Run one workflow action from the detail page's forms (the service checks every permission)."""
+    runtime = _runtime(request)
+    note = _field(data, "note")
+    if action == "accept":
+        await service.accept(session, runtime, report_id, principal, note)
+    elif action == "reject":
+        await service.reject(session, runtime, report_id, principal, RejectInput(reason=data.get("reason"), note=note))
+    elif action == "assign":
+        agency = AssignInput(agency_code=_field(data, "agency_code") or None, note=note)
+        await service.assign(session, runtime, report_id, principal, agency)
+    elif action == "start":
+        await service.start(session, runtime, report_id, principal, note)
+    elif action == "resolve":
+        result = ResolveInput(result=_field(data, "result"))
+        await service.resolve(session, runtime, report_id, principal, result, uploads=uploads, store=_store(request))
+    elif action == "return":
+        back = ReturnInput(reason=_field(data, "reason"), suggested_agency_code=_field(data, "agency_code") or None)
+        await service.return_report(session, runtime, report_id, principal, back)
+    elif action == "extension":
+        extension = ExtensionInput(days=data.get("days"), reason=_field(data, "reason"))
+        await service.request_extension(session, runtime, report_id, principal, extension)
+    elif action in ("extension_approve", "extension_decline"):
+        decision = ExtensionDecision(days=_field(data, "days") or None, note=note)
+        decide = service.approve_extension if action == "extension_approve" else service.decline_extension
+        await decide(session, runtime, report_id, principal, decision)
+    elif action in ("merge", "link"):
+        other = await service.report_id_for(session, _field(data, "other"))
+        if action == "merge":
+            await service.merge(session, runtime, report_id, principal, MergeInput(into_report_id=other, note=note))
+        else:
+            await service.link(session, runtime, report_id, principal, LinkInput(other_report_id=other))
+    else:
+        raise BadRequest(f"Thao tác không hợp lệ: {action}.", f"Unknown action: {action}.")
+
+
+@page_router.post(f"{INBOX_PATH}/{{report_id}}")
+async def detail_action(
+    request: Request,
+    report_id: int = REPORT_ID,
+    session: AsyncSession = Depends(db_session),
+    principal: Principal = Depends(require_read),
+) -> Response:
+    """Run the action of the submitted form, then show the page again (errors in the page's language)."""
+    data, uploads = await read_body(request)
+    action = _field(data, "action")
+    store = _store(request)
+    try:
+        await _commit_or_discard(
+            session, store, lambda: _act(request, session, report_id, principal, action, data, uploads)
+        )
+    except ValidationError as exc:
+        await session.rollback()
+        return await _render_detail(request, session, report_id, principal, error=_first_error(exc), status_code=422)
+    except IocError as exc:
+        await session.rollback()
+        return await _render_detail(request, session, report_id, principal, error=exc, status_code=exc.status_code)
+    return RedirectResponse(f"{INBOX_PATH}/{report_id}?ok={action}", status_code=303)
+
+
+def _first_error(exc: ValidationError) -> dict[str, str]:
+    """Return a readable message for the first invalid field of an action form."""
+    errors = exc.errors()
+    name = str(errors[0]["loc"][0]) if errors and errors[0].get("loc") else ""
+    return ACTION_FIELD_MESSAGES.get(name, GENERIC_MESSAGE)
+
+
+ACTION_FIELD_MESSAGES: dict[str, dict[str, str]] = {
+    "reason": {"vi": "Hãy nêu lý do (ít nhất 5 ký tự).", "en": "Give a reason (at least 5 characters)."},
+    "result": {
+        "vi": "Hãy nhập kết quả xử lý (ít nhất 5 ký tự).",
+        "en": "Enter the result (at least 5 characters).",
+    },
+    "days": {"vi": "Số ngày làm việc từ 1 đến 30.", "en": "Working days from 1 to 30."},
+}

@@ -377,6 +377,7 @@ class ReportRead(BaseModel):
     status_label: str
     suggested_agency_code: str | None
     agency_code: str | None
+    agency_id: int | None = Field(default=None, description="mã số cơ quan trong org_unit / org_unit agency id")
     phase: str | None
     due_at: datetime | None
     accept_due_at: datetime | None

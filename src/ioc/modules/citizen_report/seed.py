@@ -23,7 +23,7 @@ from ioc.core.runtime import Runtime
 from ioc.core.security import Principal, PrincipalKind, Role
 from ioc.core.settings import Environment
 from ioc.core.time import PROVINCE_TZ, ensure_utc, to_local, utc_now
-from ioc.modules import org_unit
+from ioc.modules import identity, org_unit
 
 from . import repository, service
 from .constants import ReportStatus, Source
@@ -43,6 +43,10 @@ from .schemas import (
 )
 
 RANDOM_SEED = 1022
+# The identity module's demo agency staff and head work at the Department of Construction, which handles
+# roads, street lights, trees, water and signs across the province (the most demo reports).
+DEMO_STAFF = ("chuyenvien", "lanhdaocoquan")
+DEMO_STAFF_AGENCY = "80-SXD"
 DEMO_REPORTS = 300
 # Browser tests seed the demo before each test; a smaller story keeps them fast (IOC_ENV=test only).
 TEST_DEMO_REPORTS = 30
@@ -679,9 +683,29 @@ async def _file_duplicate(ctx: DemoContext, target: Report, created: datetime) -
     return True
 
 
+async def _link_demo_staff(ctx: SeedContext) -> list[str]:
+    """Give the identity module's demo agency accounts an agency, so that they can act on demo reports."""
+    try:
+        agency = await org_unit.get_agency(ctx.session, DEMO_STAFF_AGENCY)
+    except org_unit.AgencyNotFound:
+        return []
+    linked: list[str] = []
+    for username in DEMO_STAFF:
+        user = await identity.get_user_by_username(ctx.session, username)
+        # An account an administrator already placed in an agency keeps its agency.
+        if user is None or user.agency_id is not None:
+            continue
+        await identity.update_user(ctx.session, ctx.runtime, user.id, identity.UserUpdate(agency_id=agency.id))
+        linked.append(username)
+    if linked:
+        ctx.say(f"citizen_report: {', '.join(linked)} → {agency.name} ({agency.code})")
+    return linked
+
+
 async def seed_demo(ctx: SeedContext) -> None:
     """Create the demo categories, then (on an empty table only) about 300 demo reports of the last 90 days."""
     created_categories = await _ensure_categories(ctx)
+    await _link_demo_staff(ctx)
     session, runtime = ctx.session, ctx.runtime
     if await repository.seeded_count(session):
         ctx.say(

@@ -8,9 +8,7 @@ import hmac
 import logging
 import math
 import secrets
-import statistics
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,15 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ioc.core.errors import Forbidden, NotFound, ValidationFailed
+from ioc.core.errors import Forbidden, IocError, NotFound, ValidationFailed
 from ioc.core.events import record_event
 from ioc.core.http import Page, PageParams
 from ioc.core.jobs import cancel_job, schedule_job
+from ioc.core.module import KpiValue, PictureContext
 from ioc.core.security import Principal, PrincipalKind, Role
 from ioc.core.time import ensure_utc, local_today, to_local, utc_now
 from ioc.modules import notification, org_unit
 
-from . import repository
+from . import notices, repository
 from .constants import (
     ACTION_LABELS,
     ACTOR_LABELS,
@@ -41,11 +40,16 @@ from .constants import (
     EXPORT_MAX_ROWS,
     FINAL_STATUSES,
     GEOJSON_MAX_FEATURES,
+    INBOX_PATH,
     KPI_ON_TIME_DAYS,
     MAX_PHOTOS,
     METRES_PER_DEGREE_LAT,
-    NOTIFY_TEMPLATE,
     OPEN_STATUSES,
+    PICTURE_LAYER_MAX,
+    PICTURE_ON_TIME_TARGET,
+    PICTURE_OVERDUE_CRITICAL,
+    PICTURE_RATE_MARGIN,
+    PICTURE_SATISFACTION_TARGET,
     PUBLIC_COORD_DECIMALS,
     PUBLIC_FORM_PATH,
     RATE_LIMIT_COUNT,
@@ -66,6 +70,7 @@ from .constants import (
     RejectReason,
     ReportStatus,
     Source,
+    StatsGroup,
     TimerKind,
     status_label,
 )
@@ -656,32 +661,54 @@ REPORTER_ACTIONS = frozenset(
 )
 
 
+async def _notice_params(
+    session: AsyncSession, runtime: Runtime, report: Report, lang: str, note: str, link: str
+) -> dict[str, Any]:
+    """Return the parameters every citizen_report template receives, in the recipient's language."""
+    names = await repository.category_names(session)
+    agencies = await _agency_names(session, [report.agency_code], lang)
+    due = report.due_at or report.resolve_due_at
+    return {
+        "code": report.tracking_code,
+        "category": _category_name(names, report.category_code, lang),
+        "status": status_label(report.status, lang),
+        "agency": agencies.get(report.agency_code or "", report.agency_code or ""),
+        "due": f"{to_local(due):%H:%M %d/%m/%Y}" if due else "",
+        "note": note,
+        "link": runtime.settings.public_base_url.rstrip("/") + link,
+    }
+
+
 async def _notify_reporter(session: AsyncSession, runtime: Runtime, report: Report, action: Action, note: str) -> None:
-    """Tell the reporter and the followers (by e-mail, when they gave one) that their report moved."""
+    """Tell the reporter and the followers that their report moved: e-mail, or SMS when only a phone is known."""
     if action not in REPORTER_ACTIONS:
         return
-    recipients: list[tuple[str, str]] = []
-    if report.reporter_email:
-        recipients.append((report.reporter_email, report.lang))
+    sms = bool(runtime.settings.sms_gateway_url)
+    recipients: list[tuple[notification.ChannelKind, str, str]] = []
+
+    def add(email: str | None, phone: str | None, lang: str) -> None:
+        if email:
+            recipients.append((notification.ChannelKind.EMAIL, email, lang))
+        elif phone and sms:  # without a gateway there is no way to reach a phone-only reporter
+            recipients.append((notification.ChannelKind.SMS, phone, lang))
+
+    add(report.reporter_email, report.reporter_phone, report.lang)
     if action is not Action.SUBMITTED and report.follower_count:
-        recipients += [(f.email, f.lang) for f in await repository.followers_of(session, report.id) if f.email]
-    for email, lang in dict.fromkeys(recipients):
-        vi, en = ACTION_LABELS[action]
-        english = lang == "en"
-        message = (en if english else vi) + "." + (f"\n{note}" if note else "")
-        title = f"{'Report' if english else 'Phản ánh'} {report.tracking_code}: {status_label(report.status, lang)}"
+        for follower in await repository.followers_of(session, report.id):
+            add(follower.email, follower.phone, follower.lang)
+    params: dict[str, dict[str, Any]] = {}
+    for channel, recipient, lang in dict.fromkeys(recipients):
+        if lang not in params:
+            params[lang] = await _notice_params(
+                session, runtime, report, lang, note, f"{PUBLIC_FORM_PATH}/{report.tracking_code}"
+            )
         await notification.send(
             session,
             runtime,
-            channel=notification.ChannelKind.EMAIL,
-            recipient=email,
-            template=NOTIFY_TEMPLATE,
-            params={
-                "title": title,
-                "severity": "Information" if english else "Thông báo",
-                "message": message,
-                "link": f"{PUBLIC_FORM_PATH}/{report.tracking_code}",
-            },
+            channel=channel,
+            recipient=recipient,
+            template=notices.reporter_key(action),
+            params=params[lang],
             lang=lang,
             correlation=f"citizen_report:{report.id}",
         )
@@ -691,10 +718,9 @@ async def _notify_agency(
     session: AsyncSession,
     runtime: Runtime,
     report: Report,
-    title_vi: str,
-    message_vi: str,
-    severity: str,
+    notice: str,
     agency: org_unit.AgencyRead | None = None,
+    note: str = "",
 ) -> None:
     """E-mail the assigned agency's office mailbox; agencies without one are skipped with a log line."""
     if not report.agency_code:
@@ -717,13 +743,8 @@ async def _notify_agency(
         runtime,
         channel=notification.ChannelKind.EMAIL,
         recipient=agency.email,
-        template=NOTIFY_TEMPLATE,
-        params={
-            "title": f"{title_vi}: {report.tracking_code}",
-            "severity": severity,
-            "message": message_vi,
-            "link": f"{API_PREFIX}/{report.id}",
-        },
+        template=notices.agency_key(notice),
+        params=await _notice_params(session, runtime, report, "vi", note, f"{INBOX_PATH}/{report.id}"),
         lang="vi",
         correlation=f"citizen_report:{report.id}",
     )
@@ -811,6 +832,9 @@ async def submit(
         await _check_rate_limit(session, limited_key, now)
     processed = await process_uploads(uploads)
     agency = await route(session, category, unit.code)
+    # Looked up before numbering: on PostgreSQL the year's counter row stays locked until the commit.
+    staff = principal is not None and principal.has(SCOPE_READ)
+    duplicates = await _nearby(session, category.id, data.lat, data.lon, exclude_id=None, staff=staff)
 
     year = to_local(now).year
     number = await repository.next_tracking_number(session, year)
@@ -858,8 +882,6 @@ async def submit(
     if limited_key is not None:
         repository.add(session, RateHit(client_key=limited_key, at=now))
     await _notify_reporter(session, runtime, report, Action.SUBMITTED, "")
-    staff = principal is not None and principal.has(SCOPE_READ)
-    duplicates = await _nearby(session, category.id, report.lat, report.lon, exclude_id=report.id, staff=staff)
     await session.flush()
     return SubmitResult(
         id=report.id,
@@ -998,16 +1020,7 @@ async def assign(
         note=note,
         resolve_due_at=report.resolve_due_at,
     )
-    await _notify_agency(
-        session,
-        runtime,
-        report,
-        "Phản ánh mới được giao",
-        f"Cơ quan được giao xử lý phản ánh {report.tracking_code}; hạn xử lý "
-        f"{to_local(report.resolve_due_at):%H:%M %d/%m/%Y}.",
-        "Thông báo",
-        agency,
-    )
+    await _notify_agency(session, runtime, report, notices.AgencyNotice.ASSIGNED, agency)
     return report
 
 
@@ -1066,6 +1079,7 @@ async def resolve(
     report.result_text = data.result
     report.resolved_at = now
     report.resolved_on_time = report.resolve_due_at is None or now <= ensure_utc(report.resolve_due_at)
+    report.hours_to_resolve = round((now - ensure_utc(report.created_at)).total_seconds() / SECONDS_PER_HOUR, 3)
     report.extension_pending = False
     await _end_phase(session, runtime, report)
     await schedule_job(
@@ -1288,6 +1302,7 @@ async def rate(
     report.reopen_count += 1
     report.resolved_at = None
     report.resolved_on_time = None
+    report.hours_to_resolve = None
     report.resolve_due_at = runtime.calendar.add_working_days(now, category.resolve_days)
     await _start_phase(session, runtime, report, Phase.RESOLUTION, now, report.resolve_due_at)
     await _change(
@@ -1301,14 +1316,7 @@ async def rate(
         now,
         note=data.comment,
     )
-    await _notify_agency(
-        session,
-        runtime,
-        report,
-        "Người dân chưa hài lòng, phản ánh được mở lại",
-        f"Phản ánh {report.tracking_code} được mở lại; hạn xử lý mới {to_local(report.resolve_due_at):%H:%M %d/%m/%Y}.",
-        "Cao",
-    )
+    await _notify_agency(session, runtime, report, notices.AgencyNotice.REOPENED, note=data.comment)
     return report
 
 
@@ -1451,14 +1459,7 @@ async def check_deadline(session: AsyncSession, runtime: Runtime, payload: dict[
         record_event(
             session, DeadlineApproaching(**_event_fields(report), phase=phase, due_at=due, occurred_at=threshold)
         )
-        await _notify_agency(
-            session,
-            runtime,
-            report,
-            "Phản ánh sắp đến hạn",
-            f"Phản ánh {report.tracking_code} sắp đến hạn xử lý ({local_due}).",
-            "Trung bình",
-        )
+        await _notify_agency(session, runtime, report, notices.AgencyNotice.APPROACHING)
         return kind.value
     if report.overdue or now < due:
         return None
@@ -1466,14 +1467,7 @@ async def check_deadline(session: AsyncSession, runtime: Runtime, payload: dict[
     report.approaching = False
     _timeline(session, report, due, SYSTEM_ACTOR, Action.OVERDUE, note=local_due, public=False)
     record_event(session, ReportOverdue(**_event_fields(report), phase=phase, due_at=due, occurred_at=due))
-    await _notify_agency(
-        session,
-        runtime,
-        report,
-        "Phản ánh quá hạn",
-        f"Phản ánh {report.tracking_code} đã quá hạn xử lý ({local_due}); đề nghị lãnh đạo cơ quan chỉ đạo xử lý.",
-        "Cao",
-    )
+    await _notify_agency(session, runtime, report, notices.AgencyNotice.OVERDUE)
     return kind.value
 
 
@@ -1568,6 +1562,7 @@ async def report_read(
         status_label=status_label(report.status, lang),
         suggested_agency_code=report.suggested_agency_code,
         agency_code=report.agency_code,
+        agency_id=report.agency_id,
         phase=report.phase,
         due_at=report.due_at,
         accept_due_at=report.accept_due_at,
@@ -1753,17 +1748,18 @@ async def geojson(session: AsyncSession, filters: ReportFilters, lang: str = "vi
     public_filters = filters.model_copy(update={"q": None})
     rows = await repository.public_points(session, public_filters, utc_now(), GEOJSON_MAX_FEATURES)
     names = await repository.category_names(session)
+    # Labels are looked up once per call, not once per feature: the layer may hold thousands of points.
+    category_names = {code: _category_name(names, code, lang) for code in names}
+    status_labels = {status.value: status_label(status.value, lang) for status in ReportStatus}
+    decimals = PUBLIC_COORD_DECIMALS
     features = []
     for code, category_code, status, unit_code, created_at, lat, lon in rows:
-        category_name = _category_name(names, category_code, lang)
+        category_name = category_names.get(category_code, category_code)
         features.append(
             {
                 "type": "Feature",
                 "id": code,
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [round(lon, PUBLIC_COORD_DECIMALS), round(lat, PUBLIC_COORD_DECIMALS)],
-                },
+                "geometry": {"type": "Point", "coordinates": [round(lon, decimals), round(lat, decimals)]},
                 "properties": {
                     "tracking_code": code,
                     "name": f"{code} · {category_name}",
@@ -1771,7 +1767,7 @@ async def geojson(session: AsyncSession, filters: ReportFilters, lang: str = "vi
                     "category_code": category_code,
                     "category_name": category_name,
                     "status": status,
-                    "status_label": status_label(status, lang),
+                    "status_label": status_labels.get(status, status),
                     "unit_code": unit_code,
                     "created_at": ensure_utc(created_at).isoformat(),
                     "url": f"{PUBLIC_FORM_PATH}/{code}",
@@ -1805,24 +1801,18 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _stats_row(key: str, name: str, rows: Sequence[Any], now: datetime) -> StatsRow:
-    resolved = [r for r in rows if r.resolved_at is not None]
-    judged = [r for r in resolved if r.resolved_on_time is not None]
-    hours = [
-        (ensure_utc(r.resolved_at) - ensure_utc(r.created_at)).total_seconds() / SECONDS_PER_HOUR for r in resolved
-    ]
-    rated = [r for r in rows if r.rating is not None]
+def _stats_row(key: str, name: str, counts: Any, median: float | None) -> StatsRow:
     return StatsRow(
         key=key,
         name=name,
-        received=len(rows),
-        resolved=len(resolved),
-        open=sum(1 for r in rows if ReportStatus(r.status) in OPEN_STATUSES),
-        overdue=sum(1 for r in rows if r.due_at is not None and ensure_utc(r.due_at) < now),
-        on_time_rate=_rate(sum(1 for r in judged if r.resolved_on_time), len(judged)),
-        median_hours_to_resolve=round(statistics.median(hours), 1) if hours else None,
-        rated=len(rated),
-        satisfaction_rate=_rate(sum(1 for r in rated if r.rating == Rating.SATISFIED), len(rated)),
+        received=int(counts.received),
+        resolved=int(counts.resolved),
+        open=int(counts.open),
+        overdue=int(counts.overdue),
+        on_time_rate=_rate(int(counts.on_time), int(counts.judged)),
+        median_hours_to_resolve=round(median, 1) if median is not None else None,
+        rated=int(counts.rated),
+        satisfaction_rate=_rate(int(counts.satisfied), int(counts.rated)),
     )
 
 
@@ -1838,28 +1828,31 @@ async def stats(
             "The start date must not be after the end date.",
             field="date_from",
         )
-    rows = await repository.stats_rows(session, begin, end)
     now = utc_now()
-    groups: dict[str, dict[str, list[Any]]] = {
-        "agency": defaultdict(list),
-        "category": defaultdict(list),
-        "unit": defaultdict(list),
-    }
-    for row in rows:
-        groups["agency"][row.agency_code or ""].append(row)
-        groups["category"][row.category_code].append(row)
-        groups["unit"][row.unit_code].append(row)
     categories = await repository.category_names(session)
-    agencies = await _agency_names(session, groups["agency"].keys(), lang)
     units = {
         u.code: ((u.name_en or u.name) if lang == "en" else u.name) for u in await org_unit.units_valid_on(session)
     }
     unassigned = "Chưa giao cơ quan" if lang != "en" else "Not yet assigned"
 
-    def build(kind: str, name_of: Any) -> list[StatsRow]:
-        built = [_stats_row(key, name_of(key), items, now) for key, items in groups[kind].items()]
-        return sorted(built, key=lambda r: (-r.received, r.name))
+    async def build(group: StatsGroup | None) -> list[tuple[str, Any, float | None]]:
+        counts = await repository.stats_counts(session, group, begin, end, now)
+        medians = await repository.stats_medians(session, group, begin, end)
+        return [(str(row.key or ""), row, medians.get(str(row.key or ""))) for row in counts]
 
+    by_agency = await build(StatsGroup.AGENCY)
+    agencies = await _agency_names(session, (key for key, _c, _m in by_agency), lang)
+    names: dict[StatsGroup, Callable[[str], str]] = {
+        StatsGroup.AGENCY: lambda k: agencies.get(k, k) if k else unassigned,
+        StatsGroup.CATEGORY: lambda k: _category_name(categories, k, lang),
+        StatsGroup.UNIT: lambda k: units.get(k, k),
+    }
+
+    def rows(group: StatsGroup, built: list[tuple[str, Any, float | None]]) -> list[StatsRow]:
+        made = [_stats_row(key, names[group](key), counts, median) for key, counts, median in built]
+        return sorted(made, key=lambda r: (-r.received, r.name))
+
+    (total_key, total_counts, total_median), *_rest = await build(None)
     note = (
         "Tính trên các phản ánh đã được duyệt, theo ngày gửi (giờ Việt Nam). Đúng hạn: xử lý xong trước hạn "
         "xử lý của cơ quan; thời gian xử lý tính theo giờ thực tế từ lúc gửi."
@@ -1870,10 +1863,10 @@ async def stats(
     return StatsRead(
         date_from=begin,
         date_to=end,
-        total=_stats_row("all", "Toàn tỉnh" if lang != "en" else "Whole province", rows, now),
-        by_agency=build("agency", lambda k: agencies.get(k, k) if k else unassigned),
-        by_category=build("category", lambda k: _category_name(categories, k, lang)),
-        by_unit=build("unit", lambda k: units.get(k, k)),
+        total=_stats_row(total_key, "Toàn tỉnh" if lang != "en" else "Whole province", total_counts, total_median),
+        by_agency=rows(StatsGroup.AGENCY, by_agency),
+        by_category=rows(StatsGroup.CATEGORY, await build(StatsGroup.CATEGORY)),
+        by_unit=rows(StatsGroup.UNIT, await build(StatsGroup.UNIT)),
         note=note,
     )
 
@@ -1891,3 +1884,194 @@ async def kpis(session: AsyncSession, runtime: Runtime, day: date | None = None)
         on_time_rate=_rate(on_time, resolved),
         resolved_30d=resolved,
     )
+
+
+# Operations picture (KPI tiles and the map layer offered through the manifest)
+
+
+async def _picture_units(ctx: PictureContext) -> list[str] | None:
+    """Return the communes a drill-down covers (the unit and everything below it), or None for the province."""
+    if not ctx.unit_code:
+        return None
+    try:
+        return [ctx.unit_code, *await org_unit.units_within(ctx.session, ctx.unit_code)]
+    except org_unit.UnitNotFound:
+        return []
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+async def picture_received_today(ctx: PictureContext) -> KpiValue:
+    """Return the reports received today, with yesterday's count as the trend."""
+    units = await _picture_units(ctx)
+    today = to_local(ctx.now).date()
+    value = await repository.count_received(ctx.session, today, units)
+    previous = await repository.count_received(ctx.session, today - timedelta(days=1), units)
+    return KpiValue(value=value, previous=previous)
+
+
+async def picture_overdue(ctx: PictureContext) -> KpiValue:
+    """Return the reports past their running deadline now."""
+    value = await repository.count_overdue(ctx.session, ctx.now, await _picture_units(ctx))
+    status = "normal" if value == 0 else "warning" if value < PICTURE_OVERDUE_CRITICAL else "critical"
+    return KpiValue(value=value, status=status, higher_is_better=False)
+
+
+def _rate_status(value: float | None, target: float) -> str:
+    if value is None:
+        return "normal"
+    return "good" if value >= target else "warning" if value >= target - PICTURE_RATE_MARGIN else "critical"
+
+
+async def picture_on_time(ctx: PictureContext) -> KpiValue:
+    """Return the share of reports resolved on time over 30 days (and the 30 days before)."""
+    units = await _picture_units(ctx)
+    span = timedelta(days=KPI_ON_TIME_DAYS)
+    value = _percent(*reversed(await repository.on_time_counts(ctx.session, ctx.now - span, ctx.now, units)))
+    before = await repository.on_time_counts(ctx.session, ctx.now - 2 * span, ctx.now - span, units)
+    return KpiValue(
+        value=value,
+        previous=_percent(before[1], before[0]),
+        unit="%",
+        status=_rate_status(value, PICTURE_ON_TIME_TARGET),
+    )
+
+
+async def picture_satisfaction(ctx: PictureContext) -> KpiValue:
+    """Return the share of satisfied ratings over 30 days (and the 30 days before)."""
+    units = await _picture_units(ctx)
+    span = timedelta(days=KPI_ON_TIME_DAYS)
+    rated, satisfied = await repository.rating_counts(ctx.session, ctx.now - span, ctx.now, units)
+    before = await repository.rating_counts(ctx.session, ctx.now - 2 * span, ctx.now - span, units)
+    value = _percent(satisfied, rated)
+    return KpiValue(
+        value=value,
+        previous=_percent(before[1], before[0]),
+        unit="%",
+        status=_rate_status(value, PICTURE_SATISFACTION_TARGET),
+    )
+
+
+async def picture_layer(ctx: PictureContext) -> dict[str, Any]:
+    """Return public reports (open, or changed in the last 30 days) as compact GeoJSON points, no personal data."""
+    units = await _picture_units(ctx)
+    since = ctx.now - timedelta(days=KPI_ON_TIME_DAYS)
+    rows = await repository.picture_points(ctx.session, since, units, PICTURE_LAYER_MAX)
+    decimals = PUBLIC_COORD_DECIMALS
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(lon, decimals), round(lat, decimals)]},
+            "properties": {"id": report_id, "code": code, "status": status, "category": category},
+        }
+        for report_id, code, status, category, lat, lon in rows
+    ]
+    return {"type": "FeatureCollection", "features": features, "truncated": len(features) >= PICTURE_LAYER_MAX}
+
+
+# What a viewer may do next (the staff detail page shows one button per action)
+
+
+def allowed_actions(principal: Principal, report: ReportRead) -> list[str]:
+    """Return the workflow actions a principal may take on a report now, in the order the page shows them."""
+    status = ReportStatus(report.status)
+    operator = principal.has(SCOPE_OPERATE)
+    own_agency = principal.is_admin or (principal.agency_id is not None and principal.agency_id == report.agency_id)
+    handler = principal.has(SCOPE_HANDLE) and own_agency
+    supervisor = principal.has(SCOPE_APPROVE) and own_agency
+    actions: list[str] = []
+    if operator and status is ReportStatus.RECEIVED:
+        actions += ["accept", "reject"]
+    if operator and status in (ReportStatus.ACCEPTED, ReportStatus.RETURNED, ReportStatus.ASSIGNED):
+        actions.append("assign")
+    if handler and status in (ReportStatus.ASSIGNED, ReportStatus.REOPENED):
+        actions.append("start")
+    if handler and status in AGENCY_STATUSES:
+        actions += ["resolve", "return"]
+        if not report.extension_pending:
+            actions.append("extension")
+    if supervisor and report.extension_pending:
+        actions += ["extension_approve", "extension_decline"]
+    if operator and status in OPEN_STATUSES:
+        actions.append("merge")
+    if operator:
+        actions.append("link")
+    return actions
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk assignment did: the codes assigned and, per refused report, why."""
+
+    assigned: list[str]
+    refused: list[tuple[int, IocError]]
+
+
+async def bulk_assign(
+    session: AsyncSession,
+    runtime: Runtime,
+    report_ids: Sequence[int],
+    principal: Principal,
+    agency_code: str | None,
+    *,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Assign several reports to one agency (or each to its routed agency); reports that cannot move are listed."""
+    _require_scope(principal, SCOPE_OPERATE)
+    assigned: list[str] = []
+    refused: list[tuple[int, IocError]] = []
+    for report_id in dict.fromkeys(report_ids):
+        try:
+            async with session.begin_nested():
+                report = await assign(
+                    session, runtime, report_id, principal, AssignInput(agency_code=agency_code), now=now
+                )
+            assigned.append(report.tracking_code)
+        except (InvalidTransition, UnknownAgency, NoResponsibleAgency, ReportNotFound) as exc:
+            refused.append((report_id, exc))
+    return BulkResult(assigned=assigned, refused=refused)
+
+
+async def report_id_for(session: AsyncSession, reference: str) -> int:
+    """Return a report's id from a tracking code or an id typed by staff."""
+    reference = reference.strip().upper()
+    if reference.isdigit():
+        return int(reference)
+    report = await repository.report_by_code(session, reference)
+    if report is None:
+        raise ReportNotFound(reference)
+    return report.id
+
+
+async def detail_context(
+    session: AsyncSession, report: ReportRead, principal: Principal, lang: str = "vi"
+) -> dict[str, Any]:
+    """Return what the staff detail page shows besides the report: duplicates, links, agencies to choose from."""
+    duplicates = await duplicates_of(session, report.id) if principal.has(SCOPE_OPERATE) else []
+    merged = [report.merged_into_id] if report.merged_into_id else []
+    codes = await repository.tracking_codes(session, [*report.linked_report_ids, *merged])
+    try:
+        agencies = await org_unit.agencies_for_unit(session, report.unit_code)
+    except org_unit.UnitNotFound:
+        agencies = []
+    names = await _agency_names(session, [report.agency_code, report.suggested_agency_code], lang)
+    return {
+        "duplicates": duplicates,
+        "linked": [(i, codes.get(i, str(i))) for i in report.linked_report_ids],
+        "merged_into": [(i, codes.get(i, str(i))) for i in merged],
+        "agencies": [(a.code, (a.name_en or a.name) if lang == "en" else a.name) for a in agencies if a.is_active],
+        "agency_names": names,
+    }
+
+
+async def agency_choices(session: AsyncSession, codes: Iterable[str | None], lang: str = "vi") -> list[tuple[str, str]]:
+    """Return (code, name) of the province-wide agencies and of the given agencies, for the bulk-assign form."""
+    found: dict[str, str] = {}
+    for province in await org_unit.units_valid_on(session, level=org_unit.UnitLevel.PROVINCE):
+        for agency in await org_unit.agencies_for_unit(session, province.code):
+            if agency.is_active:
+                found[agency.code] = (agency.name_en or agency.name) if lang == "en" else agency.name
+    found.update(await _agency_names(session, [c for c in codes if c and c not in found], lang))
+    return sorted(found.items(), key=lambda item: item[1])

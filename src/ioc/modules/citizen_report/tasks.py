@@ -1,14 +1,22 @@
-"""Durable jobs of the citizen_report module: deadline timers, closing unrated reports, rate-limit upkeep."""
+"""Jobs of the citizen_report module (deadline timers, closing unrated reports, rate-limit upkeep) and start-up."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import IntegrityError
 
 from ioc.core.jobs import JobContext, JobSpec
+from ioc.modules import notification
 
 from . import service
 from .constants import CLOSE_JOB, DEADLINE_JOB, PURGE_JOB
+from .notices import TEMPLATES
+
+if TYPE_CHECKING:
+    from ioc.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -36,3 +44,17 @@ DEADLINE_CHECK = JobSpec(name=DEADLINE_JOB, handler=deadline_check)
 CLOSE_UNRATED = JobSpec(name=CLOSE_JOB, handler=close_unrated)
 PURGE_RATE_HITS = JobSpec(name=PURGE_JOB, handler=purge_rate_hits, every=timedelta(hours=1))
 JOBS = (DEADLINE_CHECK, CLOSE_UNRATED, PURGE_RATE_HITS)
+
+
+async def register_templates(runtime: Runtime) -> None:
+    """Store this module's message templates in the notification module when missing (start-up hook)."""
+    async with runtime.db.session() as session:
+        added = await notification.ensure_templates(session, TEMPLATES)
+        try:
+            await session.commit()
+        except IntegrityError:
+            # Another process stored the same templates at the same moment; theirs are as good.
+            await session.rollback()
+            return
+    if added:
+        log.info("citizen report message templates stored", extra={"added": added})

@@ -1,5 +1,5 @@
-"""Environmental monitoring: air and water quality indices (VN_AQI, US AQI, VN_WQI), QCVN limit checks and
-data-quality flags. Other modules use only what is re-exported here.
+"""Environmental monitoring: stations on telemetry datastreams, air and water quality indices (VN_AQI, US AQI,
+VN_WQI), QCVN limit checks and exceedances, data-quality flags. Other modules use only what is re-exported here.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from .constants import (
     Pollutant,
     QualityFlagKind,
     Regulation,
+    StationKind,
     WaterClass,
 )
+from .events import ExceedanceCleared, ExceedanceDetected, IndexComputed
 from .exceptions import CalculationRejected, InsufficientData, Problem
 from .indices import AqiResult, Category, WqiResult, nowcast, us_aqi, vn_aqi, vn_wqi
 from .limits import Limit, LimitCheck, LimitReport, check_air, check_surface_water, classify_surface_water, compare
@@ -25,10 +27,12 @@ from .schemas import (
     AqiCalculation,
     LimitCheckRequest,
     LimitCheckResult,
+    StationRead,
     WqiCalculateRequest,
     WqiCalculation,
 )
 from .service import calculate_aqi, calculate_wqi, check_limits
+from .stations import list_stations, station_by_code
 
 __all__ = [
     "AqiCalculateRequest",
@@ -40,6 +44,9 @@ __all__ = [
     "CalculationRejected",
     "Category",
     "Confidence",
+    "ExceedanceCleared",
+    "ExceedanceDetected",
+    "IndexComputed",
     "InsufficientData",
     "Limit",
     "LimitCheck",
@@ -54,6 +61,8 @@ __all__ = [
     "QualityFlagKind",
     "Reading",
     "Regulation",
+    "StationKind",
+    "StationRead",
     "WaterClass",
     "WqiCalculateRequest",
     "WqiCalculation",
@@ -68,9 +77,11 @@ __all__ = [
     "compare",
     "flat_lines",
     "gaps",
+    "list_stations",
     "nowcast",
     "out_of_range",
     "spikes",
+    "station_by_code",
     "us_aqi",
     "vn_aqi",
     "vn_wqi",

@@ -101,3 +101,51 @@ class QualityFlagKind(StrEnum):
     SPIKE = "spike"
     OUT_OF_RANGE = "out_of_range"
     GAP = "gap"
+
+
+# --- stations linked to telemetry -------------------------------------------------------------------------------
+
+SCOPE_READ: Final = "environment:read"
+SCOPE_MANAGE: Final = "environment:manage"
+
+STATIONS_PAGE_PATH: Final = "/environment/stations"
+PUBLIC_AIR_PAGE_PATH: Final = "/moi-truong/khong-khi"
+
+RECOMPUTE_JOB: Final = "environment.recompute_station"
+# Readings of a station arriving within one window are evaluated once, at the window's end: ingestion runs at
+# thousands of messages a second, the index changes at most hourly.
+RECOMPUTE_WINDOW_SECONDS: Final = 10
+# A batch reaching far into the past (a backfill, the demo history) re-evaluates at most this many hours.
+MAX_EVALUATED_HOURS: Final = 7 * 24
+# NowCast needs 12 hours, the 24-hour means 24: the hours read before the first evaluated one.
+LOOKBACK_HOURS: Final = 24
+REPORT_MAX_DAYS: Final = 31
+
+
+class StationKind(StrEnum):
+    """What a monitoring station measures."""
+
+    AIR = "air"
+    SURFACE_WATER = "surface_water"
+    WASTEWATER = "wastewater"
+
+
+# Telemetry datastream keys of the demo and of common loggers → the parameter names the index and limit tables use.
+AIR_PARAMETERS: Final = {"pm25": "PM2.5", "pm10": "PM10", "co": "CO", "no2": "NO2", "so2": "SO2", "o3": "O3"}
+WATER_PARAMETERS: Final = {
+    "ph": "pH",
+    "do": "DO",
+    "bod5": "BOD5",
+    "cod": "COD",
+    "tss": "TSS",
+    "nh4": "N-NH4",
+    "temp": "temperature",
+    "water_temp": "temperature",
+}
+
+
+class ReportFormat(StrEnum):
+    """File formats of the station reports."""
+
+    XLSX = "xlsx"
+    PDF = "pdf"

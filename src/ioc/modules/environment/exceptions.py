@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ioc.core.errors import ValidationFailed
+from ioc.core.errors import BadRequest, Conflict, NotFound, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -51,3 +51,48 @@ class InsufficientData(CalculationRejected):
     """The inputs are valid but too few for the standard's minimum-data rules."""
 
     code = "environment_insufficient_data"
+
+
+class StationNotFound(NotFound):
+    """No monitoring station has this code."""
+
+    code = "environment_station_not_found"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            f"Không tìm thấy trạm quan trắc mã {code}.", f"No monitoring station with code {code}.", code=code
+        )
+
+
+class StationCodeTaken(Conflict):
+    """Another station already uses this code."""
+
+    code = "environment_station_code_taken"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Mã trạm {code} đã được dùng.", f"Station code {code} is already used.", code=code)
+
+
+class NoMatchingDatastream(ValidationFailed):
+    """The telemetry device has no datastream the station kind can use."""
+
+    code = "environment_no_matching_datastream"
+
+    def __init__(self, device_code: str, kind: str) -> None:
+        super().__init__(
+            f"Thiết bị {device_code} không có luồng dữ liệu nào dùng được cho trạm loại {kind}.",
+            f"Device {device_code} has no datastream a {kind} station can use.",
+            device_code=device_code,
+        )
+
+
+class InvalidReportPeriod(BadRequest):
+    """A report was asked for a day or month that is in the future or too far back."""
+
+    code = "environment_invalid_report_period"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Kỳ báo cáo không hợp lệ (ngày/tháng trong tương lai hoặc sai định dạng).",
+            "Invalid report period (a future day or month, or a malformed one).",
+        )

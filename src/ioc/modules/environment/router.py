@@ -1,37 +1,53 @@
-"""HTTP layer of the environment module: the AQI, WQI and limit calculators, the index page and the calculator page."""
+"""HTTP layer of the environment module: calculators, stations, exceedances, reports and their pages."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from ioc.core.security import Principal
+from ioc.core.http import db_session
+from ioc.core.i18n import request_language
+from ioc.core.security import Principal, optional_principal
 from ioc.core.templating import render
+from ioc.core.time import local_today
 
-from . import service
+from . import evaluation, reports, service, stations, views
 from .constants import (
     API_PREFIX,
     CALCULATOR_PAGE_PATH,
+    MAX_EVALUATED_HOURS,
     MODULE_NAME,
+    PUBLIC_AIR_PAGE_PATH,
     PUBLIC_INDEX_PAGE_PATH,
+    STATIONS_PAGE_PATH,
     AqiPeriod,
     AqiStandard,
     Averaging,
     Pollutant,
+    ReportFormat,
+    StationKind,
 )
-from .deps import require_calculate
+from .deps import require_calculate, require_manage, require_read
 from .indices import us_aqi, vn_aqi, vn_wqi
 from .indices.common import Category, input_name
 from .schemas import (
     AqiCalculateRequest,
     AqiCalculation,
+    ExceedanceRead,
     LimitCheckRequest,
     LimitCheckResult,
+    ParameterLatest,
+    PublicStation,
+    StationCreate,
+    StationRead,
     WqiCalculateRequest,
     WqiCalculation,
 )
+from .views import public_station
 
 api_router = APIRouter(prefix=API_PREFIX, tags=[MODULE_NAME])
 page_router = APIRouter(include_in_schema=False)
@@ -172,5 +188,246 @@ async def calculator_page(request: Request, _principal: Principal = Depends(requ
             "input_names": _all_inputs(),
             "pollutants": [p.value for p in Pollutant],
             "standards": [s.value for s in AqiStandard],
+        },
+    )
+
+
+# --- stations ---------------------------------------------------------------------------------------------------
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Không tìm thấy trạm / no such station"}}
+READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Cần đăng nhập / login required"},
+    403: {"description": "Thiếu quyền environment:read / the environment:read scope is missing"},
+    **NOT_FOUND,
+}
+
+
+@api_router.get(
+    "/stations",
+    response_model=list[StationRead],
+    responses=READ_ERRORS,
+    summary="Danh sách trạm quan trắc / list monitoring stations",
+)
+async def list_stations(
+    kind: StationKind | None = Query(None, description="Loại trạm / station kind"),
+    unit_code: str | None = Query(None, max_length=20, description="Mã đơn vị hành chính / unit code"),
+    _principal: Principal = Depends(require_read),
+    session: AsyncSession = Depends(db_session),
+) -> list[StationRead]:
+    """Return the active stations with their datastreams and current index."""
+    return await stations.list_stations(session, kind, unit_code or None)
+
+
+@api_router.post(
+    "/stations",
+    response_model=StationRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={**READ_ERRORS, 409: {"description": "Mã trạm đã dùng / code taken"}},
+    summary="Khai báo trạm trên thiết bị quan trắc / register a station on a telemetry device",
+)
+async def create_station(
+    body: StationCreate,
+    _principal: Principal = Depends(require_manage),
+    session: AsyncSession = Depends(db_session),
+) -> StationRead:
+    """Register a station; the device's datastreams are linked by key and evaluated shortly after."""
+    created = await stations.create_station(session, body)
+    await evaluation.schedule_now(session, created.id)
+    await session.commit()
+    return created
+
+
+@api_router.get(
+    "/stations.geojson",
+    summary="Trạm quan trắc trên bản đồ (công khai) / stations as GeoJSON (public)",
+)
+async def stations_geojson(
+    request: Request,
+    kind: StationKind | None = Query(None, description="Loại trạm / station kind"),
+    principal: Principal | None = Depends(optional_principal),
+    session: AsyncSession = Depends(db_session),
+) -> JSONResponse:
+    """Return every station as a point coloured by its current index (codes, names and index only)."""
+    lang = request_language(request, request.app.state.runtime.settings.default_language)
+    rows = await stations.list_stations(session, kind)
+    # Citizens get no links to the staff station pages.
+    links = principal is not None
+    return JSONResponse(stations.feature_collection(rows, lang, links=links), media_type="application/geo+json")
+
+
+@api_router.get(
+    "/air-quality",
+    response_model=list[PublicStation],
+    summary="Chỉ số không khí hiện tại các trạm (công khai) / current air quality per station (public)",
+)
+async def public_air_quality(session: AsyncSession = Depends(db_session)) -> list[PublicStation]:
+    """Return the air stations with their current VN_AQI and category (no personal data)."""
+    return [public_station(s) for s in await stations.list_stations(session, StationKind.AIR)]
+
+
+@api_router.get("/stations/{code}", response_model=StationRead, responses=READ_ERRORS, summary="Một trạm / a station")
+async def get_station(
+    code: str, _principal: Principal = Depends(require_read), session: AsyncSession = Depends(db_session)
+) -> StationRead:
+    """Return one station."""
+    return await stations.station_by_code(session, code)
+
+
+@api_router.get(
+    "/stations/{code}/latest",
+    response_model=list[ParameterLatest],
+    responses=READ_ERRORS,
+    summary="Giá trị mới nhất từng thông số / newest reading per parameter",
+)
+async def station_latest(
+    code: str, _principal: Principal = Depends(require_read), session: AsyncSession = Depends(db_session)
+) -> list[ParameterLatest]:
+    """Return the newest reading of each parameter of a station, read from its datastreams."""
+    return await views.latest(session, await stations.station_by_code(session, code))
+
+
+@api_router.get(
+    "/stations/{code}/chart",
+    responses=READ_ERRORS,
+    summary="Số liệu giờ và chỉ số cho biểu đồ / hourly means and index for charts",
+)
+async def station_chart(
+    code: str,
+    hours: int = Query(48, ge=1, le=MAX_EVALUATED_HOURS, description="Số giờ gần nhất / hours back"),
+    _principal: Principal = Depends(require_read),
+    session: AsyncSession = Depends(db_session),
+) -> dict[str, Any]:
+    """Return aligned hourly series (Unix seconds) of the index and every parameter, for the station page."""
+    return await views.chart(session, await stations.station_by_code(session, code), hours)
+
+
+@api_router.get(
+    "/stations/{code}/exceedances",
+    response_model=list[ExceedanceRead],
+    responses=READ_ERRORS,
+    summary="Các lần vượt ngưỡng QCVN / QCVN exceedances",
+)
+async def station_exceedances(
+    code: str,
+    limit: int = Query(50, ge=1, le=500),
+    _principal: Principal = Depends(require_read),
+    session: AsyncSession = Depends(db_session),
+) -> list[ExceedanceRead]:
+    """Return a station's exceedances, newest first (open ones have no end)."""
+    return await views.exceedances(session, await stations.station_by_code(session, code), limit)
+
+
+def _report_response(report: reports.StationReport, fmt: ReportFormat) -> Response:
+    name = reports.filename(report, fmt.value)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt is ReportFormat.PDF:
+        return Response(reports.to_pdf(report), media_type="application/pdf", headers=headers)
+    return Response(reports.to_xlsx(report), media_type=reports.XLSX_MEDIA_TYPE, headers=headers)
+
+
+@api_router.get(
+    "/stations/{code}/reports/daily",
+    responses={**READ_ERRORS, 400: {"description": "Ngày không hợp lệ / invalid day"}},
+    summary="Báo cáo ngày (Excel, PDF) / daily report (Excel, PDF)",
+)
+async def daily_report(
+    code: str,
+    day: dt.date = Query(..., description="Ngày (giờ Việt Nam) / local day, YYYY-MM-DD"),
+    format: ReportFormat = Query(ReportFormat.XLSX),
+    _principal: Principal = Depends(require_read),
+    session: AsyncSession = Depends(db_session),
+) -> Response:
+    """Download a station's daily report: hourly means, hourly and daily index, exceedances."""
+    return _report_response(await reports.daily_report(session, code, day), format)
+
+
+@api_router.get(
+    "/stations/{code}/reports/monthly",
+    responses={**READ_ERRORS, 400: {"description": "Tháng không hợp lệ / invalid month"}},
+    summary="Báo cáo tháng (Excel, PDF) / monthly report (Excel, PDF)",
+)
+async def monthly_report(
+    code: str,
+    month: str = Query(..., pattern=r"^\d{4}-\d{2}$", description="Tháng / month, YYYY-MM"),
+    format: ReportFormat = Query(ReportFormat.XLSX),
+    _principal: Principal = Depends(require_read),
+    session: AsyncSession = Depends(db_session),
+) -> Response:
+    """Download a station's monthly report: daily means and index, exceedances."""
+    year, number = (int(part) for part in month.split("-"))
+    return _report_response(await reports.monthly_report(session, code, year, number), format)
+
+
+# --- station pages ----------------------------------------------------------------------------------------------
+
+
+@page_router.get(STATIONS_PAGE_PATH)
+async def stations_page(
+    request: Request, _principal: Principal = Depends(require_read), session: AsyncSession = Depends(db_session)
+) -> Response:
+    """Show the province map of stations coloured by their current index, and the station table."""
+    rows = await stations.list_stations(session)
+    return render(
+        request,
+        f"{MODULE_NAME}/stations.html",
+        {
+            "stations": rows,
+            "text_colour": text_colour,
+            "category_name": views.category_name,
+            "vn_categories": _swatches(vn_aqi.CATEGORIES),
+        },
+    )
+
+
+@page_router.get(STATIONS_PAGE_PATH + "/{code}")
+async def station_page(
+    request: Request,
+    code: str,
+    _principal: Principal = Depends(require_read),
+    session: AsyncSession = Depends(db_session),
+) -> Response:
+    """Show one station: newest readings (live), index and parameter charts, exceedances, quality, reports."""
+    station = await stations.station_by_code(session, code)
+    lang = request_language(request, request.app.state.runtime.settings.default_language)
+    return render(
+        request,
+        f"{MODULE_NAME}/station.html",
+        {
+            "station": station,
+            "latest": await views.latest(session, station),
+            "exceedances": await views.exceedances(session, station, 20),
+            "quality": await views.quality_flags(session, station, lang),
+            "text_colour": text_colour,
+            "category_name": views.category_name,
+            "today": local_today(),
+            "this_month": f"{local_today():%Y-%m}",
+            "config": {
+                "code": station.code,
+                "chart": f"/api/v1{API_PREFIX}/stations/{station.code}/chart",
+                "latest": f"/api/v1{API_PREFIX}/stations/{station.code}/latest",
+                "datastreams": sorted(station.datastreams.values()),
+                "station_id": station.id,
+                "categories": {
+                    "VN_AQI": {c.code: {"hex": c.hex, "vi": c.name_vi, "en": c.name_en} for c in vn_aqi.CATEGORIES},
+                    "VN_WQI": {c.code: {"hex": c.hex, "vi": c.name_vi, "en": c.name_en} for c in vn_wqi.CATEGORIES},
+                },
+            },
+        },
+    )
+
+
+@page_router.get(PUBLIC_AIR_PAGE_PATH)
+async def public_air_page(request: Request, session: AsyncSession = Depends(db_session)) -> Response:
+    """Show the current air quality of every air station (public, live)."""
+    rows = [public_station(s) for s in await stations.list_stations(session, StationKind.AIR)]
+    return render(
+        request,
+        f"{MODULE_NAME}/air_public.html",
+        {
+            "stations": rows,
+            "text_colour": text_colour,
+            "category_name": views.category_name,
+            "vn_categories": _swatches(vn_aqi.CATEGORIES),
+            "categories_json": {c.code: {"hex": c.hex, "vi": c.name_vi, "en": c.name_en} for c in vn_aqi.CATEGORIES},
         },
     )

@@ -1,4 +1,4 @@
-"""Request and answer schemas of the environment calculators (AQI, WQI, limit checks)."""
+"""Request and answer schemas of the environment calculators (AQI, WQI, limit checks) and stations."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .constants import MAX_SERIES_LENGTH, AqiPeriod, AqiStandard, LimitPeriod, Regulation, WaterClass
+from .constants import MAX_SERIES_LENGTH, AqiPeriod, AqiStandard, LimitPeriod, Regulation, StationKind, WaterClass
 
 HourlySeries = Annotated[list[float | None], Field(max_length=MAX_SERIES_LENGTH)]
 
@@ -203,3 +203,89 @@ class LimitCheckResult(BaseModel):
     classes: dict[str, WaterClass | None] = Field(
         default_factory=dict, description="Mức A–D đạt được theo Bảng 2 / level met per Bảng 2 parameter"
     )
+
+
+# --- stations ---------------------------------------------------------------------------------------------------
+
+
+class StationRead(BaseModel):
+    """A monitoring station with its datastreams per parameter and its current index (no personal data)."""
+
+    id: int
+    code: str
+    name: str
+    kind: StationKind
+    lat: float | None
+    lon: float | None
+    unit_code: str | None
+    device_code: str | None
+    water_class: str | None
+    datastreams: dict[str, int] = Field(description="Thông số → luồng dữ liệu / parameter → telemetry datastream id")
+    index_standard: str | None = None
+    index_value: int | None = None
+    index_category: str | None = None
+    index_colour: str | None = None
+    index_dominant: str | None = None
+    index_at: dt.datetime | None = None
+    open_exceedances: int = 0
+
+
+class StationCreate(BaseModel):
+    """A station to register on a telemetry device: its datastreams are linked by their keys."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: StationKind
+    device_code: str = Field(min_length=1, max_length=64, description="Mã thiết bị telemetry / telemetry device code")
+    water_class: WaterClass | None = None
+
+
+class ExceedanceRead(BaseModel):
+    """A period during which a parameter broke its QCVN limit (still open when ended_at is None)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    station_id: int
+    parameter: str
+    regulation: str
+    period: str
+    limit_value: float
+    unit: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    first_value: float
+    peak_value: float
+
+
+class IndexPoint(BaseModel):
+    """One hour of a station's index."""
+
+    hour: dt.datetime
+    value: int
+    category: str
+
+
+class ParameterLatest(BaseModel):
+    """The newest reading of one parameter of a station."""
+
+    parameter: str
+    datastream_id: int
+    unit: str
+    value: float | None
+    time: dt.datetime | None
+
+
+class PublicStation(BaseModel):
+    """An air station as the public sees it: where it is and its current index."""
+
+    code: str
+    name: str
+    lat: float | None
+    lon: float | None
+    standard: str | None
+    value: int | None
+    category: str | None
+    colour: str | None
+    dominant: str | None
+    at: dt.datetime | None

@@ -13,7 +13,8 @@ from .channels import (
     strip_diacritics,
     verify_signature,
 )
-from .constants import ChannelKind, DeliveryStatus
+from .constants import ANY_CHANNEL, ChannelKind, DeliveryStatus
+from .defaults import DefaultTemplate
 from .events import DeliveryFailed
 from .exceptions import (
     DeliveryNotFound,
@@ -24,12 +25,14 @@ from .exceptions import (
     TemplateNotFound,
 )
 from .schemas import DeliveryFilters, DeliveryRead, TemplateRead
-from .service import get_delivery, list_deliveries, send, validate_recipient
+from .service import ensure_templates, get_delivery, list_deliveries, send, validate_recipient
 
 __all__ = [
+    "ANY_CHANNEL",
     "CHANNEL_FACTORIES",
     "Channel",
     "ChannelKind",
+    "DefaultTemplate",
     "DeliveryFailed",
     "DeliveryFilters",
     "DeliveryNotFound",
@@ -45,6 +48,7 @@ __all__ = [
     "TemplateNotFound",
     "TemplateRead",
     "derive_webhook_key",
+    "ensure_templates",
     "get_delivery",
     "list_deliveries",
     "normalize_phone",

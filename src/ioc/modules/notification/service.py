@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -41,7 +41,7 @@ from .constants import (
     ChannelKind,
     DeliveryStatus,
 )
-from .defaults import DEFAULT_TEMPLATES, TEST_TEMPLATE
+from .defaults import DEFAULT_TEMPLATES, TEST_TEMPLATE, DefaultTemplate
 from .events import DeliveryFailed
 from .exceptions import (
     DeliveryNotFound,
@@ -396,9 +396,14 @@ async def put_template(session: AsyncSession, key: str, channel: str, lang: str,
 
 async def ensure_default_templates(session: AsyncSession) -> int:
     """Add the shipped templates that are missing (edited ones are kept); return how many were added."""
+    return await ensure_templates(session, DEFAULT_TEMPLATES)
+
+
+async def ensure_templates(session: AsyncSession, templates: Iterable[DefaultTemplate]) -> int:
+    """Add templates another module ships, when missing (edited ones are kept); return how many were added."""
     existing = await repository.template_identities(session)
     added = 0
-    for default in DEFAULT_TEMPLATES:
+    for default in templates:
         if (default.key, default.channel, default.lang) in existing:
             continue
         repository.add(
@@ -413,6 +418,7 @@ async def ensure_default_templates(session: AsyncSession) -> int:
                 updated_at=utc_now(),
             ),
         )
+        existing.add((default.key, default.channel, default.lang))
         added += 1
     await session.flush()
     return added

@@ -18,6 +18,7 @@ from .service import (
     get_unit,
     locate,
     locate_point,
+    unit_geometry,
     units_valid_on,
     units_within,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "get_unit",
     "locate",
     "locate_point",
+    "unit_geometry",
     "units_valid_on",
     "units_within",
 ]

@@ -1,9 +1,12 @@
 """Monthly range partitions of the observation table on PostgreSQL (SQLite keeps one plain table).
 
 The table is declared `PARTITION BY RANGE (time)` with a DEFAULT partition, so a reading is never refused for
-lack of a partition. A daily job creates the month partitions from the current month to two months ahead;
-readings that reached DEFAULT before their month's partition existed are moved into it when it is created.
-Retention drops whole months once they are older than the longest retention of any datastream.
+lack of a partition. A daily job creates the month partitions up to two months ahead, but only months that have
+not begun: ingestion refuses readings from the future, so nothing is being written into a month while its
+partition is attached. (Attaching the month being written would race with inserts already routed to DEFAULT.)
+Readings of a month without a partition, such as the month the table was created in, stay in DEFAULT and leave
+it through retention. Retention drops whole months once they are older than the longest retention of any
+datastream.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from .models import Observation
 TABLE = Observation.__tablename__
 DEFAULT_PARTITION = f"{TABLE}_default"  # created with the table (models.py and the migration)
 MONTHS_AHEAD = 2
+# A month's partition is attached only while the month is at least this far away.
+LEAD_TIME = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -81,17 +86,17 @@ def _literal(moment: datetime) -> str:
 
 
 async def ensure_partitions(session: AsyncSession, now: datetime, months_ahead: int = MONTHS_AHEAD) -> list[str]:
-    """Create the month partitions from the current month to `months_ahead` months ahead; return those created."""
+    """Create the partitions of the months starting within `months_ahead` months; return those created."""
     if not await is_partitioned(session):
         return []
     existing = set(await partition_names(session))
     created: list[str] = []
     for month in months_from(now, months_ahead + 1):
-        if month.name in existing:
+        if month.name in existing or month.start < now + LEAD_TIME:
             continue
         bounds = {"start": month.start, "end": month.end}
-        # Ingestion keeps writing while this runs: hold DEFAULT still so no reading of the month slips into it
-        # between the move and the attach (which would then fail on the DEFAULT partition's check).
+        # Only readings written directly (imports, repairs) can be in DEFAULT for a future month: move them, with
+        # DEFAULT held still so none slips in between the move and the attach.
         await session.execute(text(f"LOCK TABLE {DEFAULT_PARTITION} IN SHARE ROW EXCLUSIVE MODE"))
         await session.execute(
             text(f"CREATE TABLE {month.name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")

@@ -754,18 +754,30 @@ async def dead_letter_counts(session: AsyncSession, hours: int = 24) -> dict[str
 
 
 async def hourly_means(
-    session: AsyncSession, datastream_ids: Sequence[int], start: datetime, end: datetime
+    session: AsyncSession,
+    datastream_ids: Sequence[int],
+    start: datetime,
+    end: datetime,
+    raw_from: datetime | None = None,
 ) -> dict[int, dict[datetime, float]]:
-    """Return the mean of each UTC hour in [start, end) per datastream, computed from the raw readings.
+    """Return the mean of each UTC hour in [start, end) per datastream.
 
-    Unlike the rollups (refreshed by a recurring job), this includes readings committed a moment ago, so that an
-    index computed right after ingestion sees them.
+    Hours from `raw_from` on (all hours when it is None) are computed from the raw readings, so that they
+    include readings committed a moment ago; earlier hours are read from the hourly rollups, which the rollup
+    job refreshes every minute.
     """
     means: dict[int, dict[datetime, float]] = defaultdict(dict)
     if not datastream_ids:
         return {}
-    for (datastream_id, bucket), (_count, _low, _high, mean) in (
-        await repository.aggregate_hours(session, datastream_ids, start, end)
-    ).items():
-        means[datastream_id][bucket] = mean
+    split = start if raw_from is None else min(max(raw_from, start), end)
+    if split > start:
+        for datastream_id, bucket, _count, _low, _high, mean in await repository.hour_rollups_for_days(
+            session, datastream_ids, start, split
+        ):
+            means[datastream_id][bucket] = mean
+    if split < end:
+        for (datastream_id, bucket), (_count, _low, _high, mean) in (
+            await repository.aggregate_hours(session, datastream_ids, split, end)
+        ).items():
+            means[datastream_id][bucket] = mean
     return dict(means)

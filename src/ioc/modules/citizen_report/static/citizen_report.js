@@ -1,4 +1,5 @@
-// The public report form: category questions, location by GPS, map pin or photo EXIF, without inline scripts.
+// The report forms (public and hotline console): category questions, location by GPS, map pin or photo EXIF,
+// similar reports nearby before saving; no inline scripts.
 
 const form = document.querySelector("[data-cr-form]");
 
@@ -26,12 +27,44 @@ function setup(root) {
       group.disabled = !active;
     }
   }
-  category.addEventListener("change", showQuestions);
+  category.addEventListener("change", () => {
+    showQuestions();
+    findNearby();
+  });
   showQuestions();
+
+  // Similar open reports within 250 m of the same category, so that a duplicate is noticed before it is saved.
+  const nearby = root.querySelector("[data-cr-nearby]");
+  const nearbyList = root.querySelector("[data-cr-nearby-list]");
+  let nearbyRequest = 0;
+  async function findNearby() {
+    if (!nearby || !category.value || !lat.value || !lon.value) return;
+    const request = ++nearbyRequest;
+    const query = new URLSearchParams({ category: category.value, lat: lat.value, lon: lon.value });
+    try {
+      const response = await fetch(`/api/v1/citizen-reports/nearby?${query}`, { headers: { Accept: "application/json" } });
+      if (!response.ok || request !== nearbyRequest) return;
+      const found = await response.json();
+      nearbyList.replaceChildren(
+        ...found.map((candidate) => {
+          const item = document.createElement("li");
+          const link = document.createElement("a");
+          link.href = candidate.id ? `/citizen-reports/${candidate.id}` : `/phan-anh/${candidate.tracking_code}`;
+          link.textContent = candidate.tracking_code;
+          item.append(link, ` (${Math.round(candidate.distance_m)} m)`);
+          return item;
+        }),
+      );
+      nearby.hidden = found.length === 0;
+    } catch {
+      // Suggestions are a help, not a condition: the report can be sent without them.
+    }
+  }
 
   function place(latitude, longitude, pan) {
     lat.value = latitude.toFixed(6);
     lon.value = longitude.toFixed(6);
+    findNearby();
     if (map && leaflet) {
       const point = [latitude, longitude];
       if (pin) pin.setLatLng(point);
@@ -64,7 +97,7 @@ function setup(root) {
     });
   }
 
-  locateButton.addEventListener("click", () => {
+  locateButton?.addEventListener("click", () => {
     if (!("geolocation" in navigator)) {
       status.textContent = messages.msgUnsupported || "";
       return;
@@ -83,7 +116,7 @@ function setup(root) {
   });
 
   // A photo taken on the spot often carries its GPS position: offer it before it is stripped on the server.
-  photos.addEventListener("change", async () => {
+  photos?.addEventListener("change", async () => {
     suggestion.hidden = true;
     photoPoint = null;
     const file = photos.files && photos.files[0];
@@ -100,7 +133,7 @@ function setup(root) {
     }
   });
 
-  usePhotoLocation.addEventListener("click", () => {
+  usePhotoLocation?.addEventListener("click", () => {
     if (!photoPoint) return;
     place(photoPoint.lat, photoPoint.lon, true);
     suggestion.hidden = true;

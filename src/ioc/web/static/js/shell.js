@@ -153,25 +153,47 @@ function setLiveState(state) {
   }
 }
 
+// The id of the last event received: a new connection asks the server for what came after it.
+let lastLiveId = "";
+const LIVE_RETRY_MIN_MS = 2000;
+const LIVE_RETRY_MAX_MS = 60000;
+let liveRetryMs = LIVE_RETRY_MIN_MS;
+
 function connectLive() {
-  const url = document.body && document.body.dataset.liveUrl;
-  if (!url || !("EventSource" in window)) {
+  const base = document.body && document.body.dataset.liveUrl;
+  if (!base || !("EventSource" in window)) {
     return;
   }
   setLiveState("connecting");
-  liveSource = new EventSource(url);
-  liveSource.addEventListener("open", () => setLiveState("online"));
-  liveSource.addEventListener("error", () => {
-    // EventSource retries by itself while CONNECTING; CLOSED means the server refused (e.g. logged out).
-    setLiveState(liveSource.readyState === EventSource.CLOSED ? "offline" : "connecting");
+  const url = lastLiveId ? `${base}${base.includes("?") ? "&" : "?"}last_event_id=${encodeURIComponent(lastLiveId)}` : base;
+  const source = new EventSource(url);
+  liveSource = source;
+  source.addEventListener("open", () => {
+    liveRetryMs = LIVE_RETRY_MIN_MS;
+    setLiveState("online");
+  });
+  source.addEventListener("error", () => {
+    // EventSource retries by itself while CONNECTING (sending Last-Event-ID); CLOSED means the server
+    // refused or a proxy failed: open a new connection later, which catches up from the last id.
+    if (source.readyState !== EventSource.CLOSED) {
+      setLiveState("connecting");
+      return;
+    }
+    setLiveState("offline");
+    window.setTimeout(() => {
+      if (liveSource === source) {
+        connectLive();
+      }
+    }, liveRetryMs);
+    liveRetryMs = Math.min(liveRetryMs * 2, LIVE_RETRY_MAX_MS);
   });
   for (const [name, handlers] of liveListeners) {
     for (const handler of handlers) {
-      liveSource.addEventListener(name, handler);
+      source.addEventListener(name, handler);
     }
   }
-  window.addEventListener("offline", () => setLiveState("offline"));
 }
+window.addEventListener("offline", () => setLiveState("offline"));
 
 /**
  * Call `handler(data, event)` for every live event named `name` (e.g. "citizen_report.submitted").
@@ -179,6 +201,9 @@ function connectLive() {
  */
 export function onLive(name, handler) {
   const wrapped = (event) => {
+    if (event.lastEventId) {
+      lastLiveId = event.lastEventId;
+    }
     let data = null;
     try {
       data = JSON.parse(event.data);
@@ -234,6 +259,17 @@ export async function startComponents(root = document) {
   if (hasMap) {
     const { initMaps } = await import("./map.js");
     initMaps(root);
+  }
+  // Shared components (docs/ui.md), each loaded only by pages that use it.
+  const has = (selector) => (root instanceof Element && root.matches(selector)) || Boolean(root.querySelector(selector));
+  if (has("table[data-table-enhance]")) {
+    import("./components/table.js").then(({ enhanceTables }) => enhanceTables(root instanceof Element ? root.parentElement || root : root));
+  }
+  if (has("form[data-validate]")) {
+    import("./components/forms.js").then(({ enhanceForms }) => enhanceForms(root));
+  }
+  if (has("[data-map-picker]")) {
+    import("./components/map-picker.js").then(({ enhancePickers }) => enhancePickers(root instanceof Element ? root.parentElement || root : root));
   }
 }
 

@@ -1,0 +1,84 @@
+"""Names and constants of the `dashboard` module; closed sets of values become StrEnums here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Final
+
+MODULE_NAME: Final = "dashboard"
+TITLE_VI: Final = "Bức tranh điều hành"
+TITLE_EN: Final = "Operations picture"
+PAGE_PATH: Final = "/dashboard"
+WALL_PATH: Final = "/dashboard/wall"
+WALL_EDIT_PATH: Final = "/dashboard/wall/edit"
+UNIT_PATH: Final = "/dashboard/units"
+API_PREFIX: Final = "/dashboard"
+BOUNDARY_URL: Final = "/api/v1/org-units.geojson?level=commune"
+
+SCOPE_READ: Final = "dashboard:read"
+SCOPE_CONFIGURE: Final = "dashboard:configure"
+
+DEFAULT_WALL: Final = "main"
+WALL_NAME_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+ANY_ROLE: Final = ""  # a layout saved for every role of a wall
+
+MAX_SCREENS: Final = 8
+MAX_CELLS: Final = 12
+MAX_COLUMNS: Final = 4
+MIN_ROTATE_SECONDS: Final = 10
+MAX_ROTATE_SECONDS: Final = 3600
+DEFAULT_ROTATE_SECONDS: Final = 30
+
+FEED_DEFAULT: Final = 30
+FEED_MAX: Final = 100
+
+# Grid clustering: above this many points a layer is answered as clusters, never as raw points.
+CLUSTER_THRESHOLD: Final = 400
+# Cells per 256-pixel tile side: 8 cells make clusters about 32 px apart on screen.
+CLUSTER_CELLS_PER_TILE: Final = 8
+MAX_ZOOM: Final = 19
+# At and above this zoom, points are never clustered (street level).
+CLUSTER_MAX_ZOOM: Final = 15
+
+
+class CellKind(StrEnum):
+    """What a cell of a wall screen shows."""
+
+    MAP = "map"
+    KPI = "kpi"
+    KPIS = "kpis"  # every tile the viewer may see, as a strip
+    CHART = "chart"
+    FEED = "feed"
+
+
+class ChartRange(StrEnum):
+    """The time ranges of the charts' picker."""
+
+    DAY = "24h"
+    WEEK = "7d"
+    MONTH = "30d"
+    QUARTER = "90d"
+
+
+RANGE_SPAN: Final = {
+    ChartRange.DAY: timedelta(hours=24),
+    ChartRange.WEEK: timedelta(days=7),
+    ChartRange.MONTH: timedelta(days=30),
+    ChartRange.QUARTER: timedelta(days=90),
+}
+# Hourly buckets for a day, daily buckets otherwise.
+RANGE_BUCKET: Final = {
+    ChartRange.DAY: timedelta(hours=1),
+    ChartRange.WEEK: timedelta(days=1),
+    ChartRange.MONTH: timedelta(days=1),
+    ChartRange.QUARTER: timedelta(days=1),
+}
+
+
+class Trend(StrEnum):
+    """How a KPI moved against the previous period."""
+
+    UP = "up"
+    DOWN = "down"
+    FLAT = "flat"

@@ -1,0 +1,1 @@
+"""Events the `dashboard` module publishes: none (it only reads the picture; layout saves are audited)."""

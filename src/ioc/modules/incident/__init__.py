@@ -1,0 +1,49 @@
+"""Incidents: opened from alarms, citizen reports or by hand; tasks for agencies, escalation, command log.
+
+Other modules use only what is re-exported here.
+"""
+
+from __future__ import annotations
+
+from .constants import IncidentStatus, IncidentType, Severity, TaskStatus
+from .events import (
+    ChecklistTicked,
+    IncidentClosed,
+    IncidentEvent,
+    IncidentOpened,
+    IncidentUpdated,
+    LogAppended,
+    TaskAssigned,
+    TaskEvent,
+    TaskOverdue,
+    TaskUpdated,
+)
+from .exceptions import IncidentNotFound, TaskNotFound
+from .schemas import IncidentKpis, IncidentRead, IncidentSummary, TaskRead
+from .service import geojson, get_incident, kpis
+
+__all__ = [
+    "ChecklistTicked",
+    "IncidentClosed",
+    "IncidentEvent",
+    "IncidentKpis",
+    "IncidentNotFound",
+    "IncidentOpened",
+    "IncidentRead",
+    "IncidentStatus",
+    "IncidentSummary",
+    "IncidentType",
+    "IncidentUpdated",
+    "LogAppended",
+    "Severity",
+    "TaskAssigned",
+    "TaskEvent",
+    "TaskNotFound",
+    "TaskOverdue",
+    "TaskRead",
+    "TaskStatus",
+    "TaskUpdated",
+    "geojson",
+    "get_incident",
+    "kpis",
+]

@@ -1,0 +1,108 @@
+"""Names and constants of the `incident` module; closed sets of values become StrEnums here."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+MODULE_NAME: Final = "incident"
+TITLE_VI: Final = "Sự cố và điều hành"
+TITLE_EN: Final = "Incidents and operations"
+
+LIST_PATH: Final = "/incidents"
+TASK_INBOX_PATH: Final = "/incident-tasks"
+API_PREFIX: Final = "/incidents"
+TASK_API_PREFIX: Final = "/incident-tasks"
+
+SCOPE_READ: Final = "incident:read"
+SCOPE_COMMAND: Final = "incident:command"
+SCOPE_TASK: Final = "incident:task"
+
+OVERDUE_JOB: Final = "incident.task_overdue"
+NOTIFY_TEMPLATE: Final = "alert"  # the notification module's generic alert template
+
+PAGE_SIZE: Final = 50
+GEOJSON_MAX_FEATURES: Final = 2000
+# A task's deadline is given in office hours (WorkingCalendar); a week of office time is the upper bound.
+MAX_TASK_HOURS: Final = 40.0
+DEFAULT_TASK_HOURS: Final = 4.0
+CODE_PREFIX: Final = "SC"
+
+
+class IncidentType(StrEnum):
+    """What kind of incident it is; each type has its standard operating procedure (sop.json)."""
+
+    FLOODING = "flooding"
+    FIRE = "fire"
+    POLLUTION_SPILL = "pollution_spill"
+    MASS_GATHERING = "mass_gathering"
+    TRAFFIC_ACCIDENT = "traffic_accident"
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    """How serious an incident is (the alarm module's scale without its `warning`/`indeterminate`)."""
+
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+
+
+class IncidentStatus(StrEnum):
+    """Where an incident is in its life."""
+
+    OPEN = "open"
+    RESPONDING = "responding"
+    CLOSED = "closed"
+
+
+class Origin(StrEnum):
+    """How an incident was opened."""
+
+    ALARM = "alarm"
+    CITIZEN_REPORT = "citizen_report"
+    MANUAL = "manual"
+
+
+class LinkKind(StrEnum):
+    """What a linked record is."""
+
+    ALARM = "alarm"
+    CITIZEN_REPORT = "citizen_report"
+
+
+class TaskStatus(StrEnum):
+    """Where a task given to an agency is."""
+
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class LogKind(StrEnum):
+    """What a command log entry records."""
+
+    ORDER = "order"  # chỉ đạo
+    DECISION = "decision"  # quyết định
+    REPORT = "report"  # báo cáo
+    SYSTEM = "system"  # recorded by the system: opened, assigned, overdue, closed…
+
+
+OPEN_TASK_STATUSES: Final = frozenset({TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS})
+ACTIVE_INCIDENT_STATUSES: Final = frozenset({IncidentStatus.OPEN, IncidentStatus.RESPONDING})
+# Which moves an agency may make on its task.
+TASK_TRANSITIONS: Final[dict[TaskStatus, frozenset[TaskStatus]]] = {
+    TaskStatus.ASSIGNED: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.DONE}),
+    TaskStatus.IN_PROGRESS: frozenset({TaskStatus.DONE}),
+    TaskStatus.DONE: frozenset(),
+    TaskStatus.CANCELLED: frozenset(),
+}
+# Alarm severities (critical|major|minor|warning|indeterminate) on the incident scale.
+ALARM_SEVERITY: Final[dict[str, Severity]] = {
+    "critical": Severity.CRITICAL,
+    "major": Severity.MAJOR,
+    "minor": Severity.MINOR,
+    "warning": Severity.MINOR,
+    "indeterminate": Severity.MINOR,
+}

@@ -1,0 +1,209 @@
+"""Every query of the incident module; the service calls these and builds no SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .constants import ACTIVE_INCIDENT_STATUSES, OPEN_TASK_STATUSES, Severity
+from .models import ChecklistItem, CommandLogEntry, Incident, IncidentLink, IncidentTask
+from .schemas import IncidentFilters
+
+_OPEN_TASK_VALUES = [s.value for s in OPEN_TASK_STATUSES]
+_ACTIVE_VALUES = [s.value for s in ACTIVE_INCIDENT_STATUSES]
+
+
+def add(session: AsyncSession, *rows: Any) -> None:
+    """Add new rows to the session."""
+    session.add_all(rows)
+
+
+async def flush(session: AsyncSession) -> None:
+    """Send pending rows to the database so that they get their ids."""
+    await session.flush()
+
+
+async def get_incident(session: AsyncSession, incident_id: int, *, for_update: bool = False) -> Incident | None:
+    """Return an incident by id (locked for the transaction when asked)."""
+    stmt = select(Incident).where(Incident.id == incident_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+def _filtered(stmt: Select[Any], filters: IncidentFilters, unit_codes: Collection[str] | None) -> Select[Any]:
+    if filters.status is not None:
+        stmt = stmt.where(Incident.status == filters.status.value)
+    if filters.active:
+        stmt = stmt.where(Incident.status.in_(_ACTIVE_VALUES))
+    if filters.incident_type is not None:
+        stmt = stmt.where(Incident.incident_type == filters.incident_type.value)
+    if filters.severity is not None:
+        stmt = stmt.where(Incident.severity == filters.severity.value)
+    if unit_codes is not None:
+        stmt = stmt.where(Incident.unit_code.in_(list(unit_codes)))
+    if filters.q:
+        pattern = f"%{filters.q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Incident.title).like(pattern), func.lower(Incident.address).like(pattern)))
+    return stmt
+
+
+async def list_incidents(
+    session: AsyncSession,
+    filters: IncidentFilters,
+    unit_codes: Collection[str] | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Incident], int]:
+    """Return one page of incidents, newest first, and the total matching."""
+    total = await session.scalar(_filtered(select(func.count(Incident.id)), filters, unit_codes))
+    rows = await session.scalars(
+        _filtered(select(Incident), filters, unit_codes)
+        .order_by(Incident.opened_at.desc(), Incident.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), int(total or 0)
+
+
+async def task_counts(session: AsyncSession, incident_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Return (open tasks, overdue open tasks) per incident."""
+    if not incident_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            IncidentTask.incident_id,
+            func.count(IncidentTask.id),
+            func.sum(case((IncidentTask.overdue.is_(True), 1), else_=0)),
+        )
+        .where(IncidentTask.incident_id.in_(list(incident_ids)), IncidentTask.status.in_(_OPEN_TASK_VALUES))
+        .group_by(IncidentTask.incident_id)
+    )
+    return {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}
+
+
+async def links_of(session: AsyncSession, incident_id: int) -> list[IncidentLink]:
+    """Return an incident's links, oldest first."""
+    rows = await session.scalars(
+        select(IncidentLink).where(IncidentLink.incident_id == incident_id).order_by(IncidentLink.id)
+    )
+    return list(rows)
+
+
+async def tasks_of(session: AsyncSession, incident_id: int) -> list[IncidentTask]:
+    """Return an incident's tasks in the order they were given."""
+    rows = await session.scalars(
+        select(IncidentTask).where(IncidentTask.incident_id == incident_id).order_by(IncidentTask.id)
+    )
+    return list(rows)
+
+
+async def log_of(session: AsyncSession, incident_id: int) -> list[CommandLogEntry]:
+    """Return an incident's command log in chronological order."""
+    rows = await session.scalars(
+        select(CommandLogEntry)
+        .where(CommandLogEntry.incident_id == incident_id)
+        .order_by(CommandLogEntry.at, CommandLogEntry.id)
+    )
+    return list(rows)
+
+
+async def checklist_of(session: AsyncSession, incident_id: int) -> list[ChecklistItem]:
+    """Return an incident's procedure steps in order."""
+    rows = await session.scalars(
+        select(ChecklistItem).where(ChecklistItem.incident_id == incident_id).order_by(ChecklistItem.position)
+    )
+    return list(rows)
+
+
+async def get_checklist_item(session: AsyncSession, incident_id: int, item_id: int) -> ChecklistItem | None:
+    """Return one step of an incident's checklist."""
+    stmt = select(ChecklistItem).where(ChecklistItem.id == item_id, ChecklistItem.incident_id == incident_id)
+    return (await session.scalars(stmt)).first()
+
+
+async def get_task(session: AsyncSession, task_id: int, *, for_update: bool = False) -> IncidentTask | None:
+    """Return a task by id."""
+    stmt = select(IncidentTask).where(IncidentTask.id == task_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+async def tasks_for_agency(
+    session: AsyncSession, agency_id: int | None, *, open_only: bool, limit: int
+) -> list[tuple[IncidentTask, Incident]]:
+    """Return an agency's tasks (every agency's when None) with their incidents, most urgent first."""
+    stmt = select(IncidentTask, Incident).join(Incident, Incident.id == IncidentTask.incident_id)
+    if agency_id is not None:
+        stmt = stmt.where(IncidentTask.agency_id == agency_id)
+    if open_only:
+        stmt = stmt.where(IncidentTask.status.in_(_OPEN_TASK_VALUES))
+    stmt = stmt.order_by(IncidentTask.due_at, IncidentTask.id).limit(limit)
+    return [(task, incident) for task, incident in (await session.execute(stmt)).all()]
+
+
+async def incidents_linking(session: AsyncSession, kind: str, ref_id: int) -> list[Incident]:
+    """Return the active incidents a record is linked to."""
+    rows = await session.scalars(
+        select(Incident)
+        .join(IncidentLink, IncidentLink.incident_id == Incident.id)
+        .where(IncidentLink.kind == kind, IncidentLink.ref_id == ref_id, Incident.status.in_(_ACTIVE_VALUES))
+        .order_by(Incident.id)
+    )
+    return list(rows)
+
+
+async def count_active(
+    session: AsyncSession,
+    unit_codes: Collection[str] | None,
+    *,
+    critical_only: bool = False,
+    at: datetime | None = None,
+) -> int:
+    """Count incidents open at a moment (now when None), optionally only critical ones."""
+    stmt = select(func.count(Incident.id))
+    if at is None:
+        stmt = stmt.where(Incident.status.in_(_ACTIVE_VALUES))
+    else:
+        stmt = stmt.where(Incident.opened_at <= at, or_(Incident.closed_at.is_(None), Incident.closed_at > at))
+    if critical_only:
+        stmt = stmt.where(Incident.severity == Severity.CRITICAL.value)
+    if unit_codes is not None:
+        stmt = stmt.where(Incident.unit_code.in_(list(unit_codes)))
+    return int(await session.scalar(stmt) or 0)
+
+
+async def count_open_tasks(
+    session: AsyncSession, unit_codes: Collection[str] | None, *, overdue_only: bool = False
+) -> int:
+    """Count open tasks (only overdue ones when asked), in incidents of the given units."""
+    stmt = (
+        select(func.count(IncidentTask.id))
+        .join(Incident, Incident.id == IncidentTask.incident_id)
+        .where(IncidentTask.status.in_(_OPEN_TASK_VALUES))
+    )
+    if overdue_only:
+        stmt = stmt.where(IncidentTask.overdue.is_(True))
+    if unit_codes is not None:
+        stmt = stmt.where(Incident.unit_code.in_(list(unit_codes)))
+    return int(await session.scalar(stmt) or 0)
+
+
+async def active_located(session: AsyncSession, unit_codes: Collection[str] | None, limit: int) -> list[Incident]:
+    """Return active incidents that have a location."""
+    stmt = select(Incident).where(
+        Incident.status.in_(_ACTIVE_VALUES), Incident.lat.is_not(None), Incident.lon.is_not(None)
+    )
+    if unit_codes is not None:
+        stmt = stmt.where(Incident.unit_code.in_(list(unit_codes)))
+    return list(await session.scalars(stmt.order_by(Incident.opened_at.desc()).limit(limit)))
+
+
+async def list_incidents_count(session: AsyncSession) -> int:
+    """Count every incident ever opened."""
+    return int(await session.scalar(select(func.count(Incident.id))) or 0)

@@ -1,0 +1,955 @@
+"""Business rules of incidents: opening, tasks with working-time deadlines, escalation, command log, closing.
+
+Nothing here commits: routers, jobs and seeds do.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ioc.core.errors import Forbidden
+from ioc.core.events import record_event
+from ioc.core.http import Page, PageParams
+from ioc.core.jobs import cancel_job, schedule_job
+from ioc.core.security import Principal, Role
+from ioc.core.time import ensure_utc, to_local, utc_now
+from ioc.modules import alarm, citizen_report, identity, notification, org_unit
+
+from . import repository
+from .constants import (
+    ACTIVE_INCIDENT_STATUSES,
+    ALARM_SEVERITY,
+    CODE_PREFIX,
+    GEOJSON_MAX_FEATURES,
+    LIST_PATH,
+    NOTIFY_TEMPLATE,
+    OPEN_TASK_STATUSES,
+    OVERDUE_JOB,
+    SCOPE_COMMAND,
+    SCOPE_READ,
+    SCOPE_TASK,
+    TASK_TRANSITIONS,
+    IncidentStatus,
+    IncidentType,
+    LinkKind,
+    LogKind,
+    Origin,
+    Severity,
+    TaskStatus,
+)
+from .events import (
+    ChecklistTicked,
+    IncidentClosed,
+    IncidentOpened,
+    IncidentUpdated,
+    LogAppended,
+    TaskAssigned,
+    TaskOverdue,
+    TaskUpdated,
+)
+from .exceptions import (
+    ChecklistItemNotFound,
+    IncidentAlreadyClosed,
+    IncidentNotFound,
+    InvalidTaskTransition,
+    LinkedRecordNotFound,
+    NotTaskAgency,
+    OpenTasksRemain,
+    ResultRequired,
+    TaskNotFound,
+    UnknownAgency,
+    UnknownUnit,
+)
+from .models import ChecklistItem, CommandLogEntry, Incident, IncidentLink, IncidentTask
+from .schemas import (
+    ChecklistItemRead,
+    CloseInput,
+    FromAlarmCreate,
+    FromReportCreate,
+    IncidentCreate,
+    IncidentFilters,
+    IncidentKpis,
+    IncidentRead,
+    IncidentSummary,
+    IncidentUpdate,
+    LinkCreate,
+    LinkRead,
+    LogCreate,
+    LogRead,
+    TaskCreate,
+    TaskRead,
+    TaskStatusUpdate,
+)
+
+if TYPE_CHECKING:
+    from ioc.core.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SOP_FILE = Path(__file__).parent / "sop.json"
+SYSTEM_AUTHOR = "Hệ thống"
+
+
+# Helpers
+
+
+def code_of(incident_id: int) -> str:
+    """Return the display code of an incident (SC-00042)."""
+    return f"{CODE_PREFIX}-{incident_id:05d}"
+
+
+def _author(principal: Principal | None) -> str:
+    if principal is None:
+        return SYSTEM_AUTHOR
+    return (principal.display_name or principal.name)[:120]
+
+
+def _require(principal: Principal, scope: str) -> None:
+    if not principal.has(scope):
+        raise Forbidden(
+            f"Bạn không có quyền thực hiện thao tác này ({scope}).",
+            f"You are not allowed to do this ({scope}).",
+            scope=scope,
+        )
+
+
+@cache
+def sop_steps() -> dict[str, list[tuple[str, str]]]:
+    """Return the standard operating procedure of every incident type as (Vietnamese, English) steps."""
+    data = json.loads(SOP_FILE.read_text(encoding="utf-8"))
+    return {kind.value: [(step["vi"], step["en"]) for step in data.get(kind.value, [])] for kind in IncidentType}
+
+
+def _fields(incident: Incident) -> dict[str, Any]:
+    return {
+        "incident_id": incident.id,
+        "code": code_of(incident.id),
+        "status": incident.status,
+        "severity": incident.severity,
+        "incident_type": incident.incident_type,
+        "unit_code": incident.unit_code,
+    }
+
+
+def _task_fields(incident: Incident, task: IncidentTask) -> dict[str, Any]:
+    return {
+        **_fields(incident),
+        "task_id": task.id,
+        "agency_code": task.agency_code,
+        "task_status": task.status,
+        "due_at": ensure_utc(task.due_at),
+    }
+
+
+async def _log(
+    session: AsyncSession,
+    incident: Incident,
+    kind: LogKind,
+    text: str,
+    now: datetime,
+    principal: Principal | None = None,
+    *,
+    task: IncidentTask | None = None,
+    agency_code: str | None = None,
+) -> CommandLogEntry:
+    """Append a line to the command log and announce it."""
+    entry = CommandLogEntry(
+        incident_id=incident.id,
+        at=now,
+        kind=kind.value,
+        author_id=principal.id if principal else None,
+        author_name=_author(principal),
+        agency_code=agency_code or (task.agency_code if task else None),
+        task_id=task.id if task else None,
+        text=text,
+    )
+    repository.add(session, entry)
+    await repository.flush(session)
+    record_event(session, LogAppended(**_fields(incident), entry_id=entry.id, kind=kind.value, occurred_at=now))
+    return entry
+
+
+async def _incident(session: AsyncSession, incident_id: int, *, for_update: bool = False) -> Incident:
+    incident = await repository.get_incident(session, incident_id, for_update=for_update)
+    if incident is None:
+        raise IncidentNotFound(incident_id)
+    return incident
+
+
+async def _active_incident(session: AsyncSession, incident_id: int) -> Incident:
+    incident = await _incident(session, incident_id, for_update=True)
+    if incident.status == IncidentStatus.CLOSED:
+        raise IncidentAlreadyClosed(incident_id)
+    return incident
+
+
+# Opening
+
+
+async def _locate(session: AsyncSession, lat: float | None, lon: float | None, unit_code: str | None) -> str | None:
+    if unit_code:
+        if await org_unit.get_unit(session, unit_code) is None:
+            raise UnknownUnit(unit_code)
+        return unit_code
+    if lat is None or lon is None:
+        return None
+    unit = await org_unit.locate_point(session, lat, lon)
+    return unit.code if unit else None
+
+
+async def _open(
+    session: AsyncSession,
+    principal: Principal | None,
+    now: datetime,
+    *,
+    title: str,
+    description: str,
+    incident_type: IncidentType,
+    severity: Severity,
+    origin: Origin,
+    lat: float | None,
+    lon: float | None,
+    unit_code: str | None,
+    address: str = "",
+    link: tuple[LinkKind, int, str] | None = None,
+) -> Incident:
+    """Create the incident, its procedure checklist, its first log line and the opened event."""
+    incident = Incident(
+        title=title[:200],
+        description=description,
+        incident_type=incident_type.value,
+        severity=severity.value,
+        status=IncidentStatus.OPEN.value,
+        origin=origin.value,
+        lat=lat,
+        lon=lon,
+        unit_code=unit_code,
+        address=address[:300],
+        commander_id=principal.id if principal else None,
+        commander_name=_author(principal) if principal else "",
+        opened_at=now,
+        updated_at=now,
+    )
+    repository.add(session, incident)
+    await repository.flush(session)
+    repository.add(
+        session,
+        *(
+            ChecklistItem(incident_id=incident.id, position=index, text_vi=vi, text_en=en)
+            for index, (vi, en) in enumerate(sop_steps()[incident_type.value], start=1)
+        ),
+    )
+    text = {
+        Origin.ALARM: "Mở sự cố từ cảnh báo",
+        Origin.CITIZEN_REPORT: "Mở sự cố từ phản ánh của người dân",
+        Origin.MANUAL: "Mở sự cố",
+    }[origin]
+    if link is not None:
+        kind, ref_id, label = link
+        repository.add(
+            session,
+            IncidentLink(
+                incident_id=incident.id,
+                kind=kind.value,
+                ref_id=ref_id,
+                label=label[:200],
+                linked_at=now,
+                linked_by=_author(principal),
+            ),
+        )
+        text = f"{text}: {label}"
+    record_event(session, IncidentOpened(**_fields(incident), origin=origin.value, occurred_at=now))
+    await _log(session, incident, LogKind.SYSTEM, f"{text}. Chỉ huy: {incident.commander_name or '—'}.", now, principal)
+    return incident
+
+
+async def create_incident(
+    session: AsyncSession, data: IncidentCreate, principal: Principal, now: datetime | None = None
+) -> IncidentRead:
+    """Open an incident by hand; the caller becomes its commander."""
+    _require(principal, SCOPE_COMMAND)
+    moment = now or utc_now()
+    incident = await _open(
+        session,
+        principal,
+        moment,
+        title=data.title,
+        description=data.description,
+        incident_type=data.incident_type,
+        severity=data.severity,
+        origin=Origin.MANUAL,
+        lat=data.lat,
+        lon=data.lon,
+        unit_code=await _locate(session, data.lat, data.lon, data.unit_code),
+        address=data.address,
+    )
+    return await get_incident(session, incident.id)
+
+
+async def _report(session: AsyncSession, report_id: int, principal: Principal) -> citizen_report.ReportRead:
+    try:
+        return await citizen_report.get_report(session, report_id, principal)
+    except citizen_report.ReportNotFound as exc:
+        raise LinkedRecordNotFound(LinkKind.CITIZEN_REPORT.value, report_id) from exc
+
+
+def _report_label(report: citizen_report.ReportRead) -> str:
+    return f"{report.tracking_code} · {report.category_name}"
+
+
+async def create_from_report(
+    session: AsyncSession, data: FromReportCreate, principal: Principal, now: datetime | None = None
+) -> IncidentRead:
+    """Open an incident from a citizen report (location, unit and description come from it)."""
+    _require(principal, SCOPE_COMMAND)
+    report = await _report(session, data.report_id, principal)
+    existing = await repository.incidents_linking(session, LinkKind.CITIZEN_REPORT.value, report.id)
+    if existing:
+        return await get_incident(session, existing[0].id)
+    incident = await _open(
+        session,
+        principal,
+        now or utc_now(),
+        title=data.title or f"{report.category_name} ({report.tracking_code})",
+        description=report.description,
+        incident_type=data.incident_type,
+        severity=data.severity,
+        origin=Origin.CITIZEN_REPORT,
+        lat=report.lat,
+        lon=report.lon,
+        unit_code=report.unit_code,
+        address=report.address,
+        link=(LinkKind.CITIZEN_REPORT, report.id, _report_label(report)),
+    )
+    return await get_incident(session, incident.id)
+
+
+async def add_link(
+    session: AsyncSession, incident_id: int, data: LinkCreate, principal: Principal, now: datetime | None = None
+) -> IncidentRead:
+    """Link an alarm or a citizen report to a running incident (linking twice changes nothing)."""
+    _require(principal, SCOPE_COMMAND)
+    moment = now or utc_now()
+    incident = await _active_incident(session, incident_id)
+    if any(
+        link.kind == data.kind and link.ref_id == data.ref_id
+        for link in await repository.links_of(session, incident.id)
+    ):
+        return await get_incident(session, incident.id)
+    if data.kind is LinkKind.CITIZEN_REPORT:
+        label = _report_label(await _report(session, data.ref_id, principal))
+    else:
+        label = await _alarm_label(session, data.ref_id)
+    repository.add(
+        session,
+        IncidentLink(
+            incident_id=incident.id,
+            kind=data.kind.value,
+            ref_id=data.ref_id,
+            label=label[:200],
+            linked_at=moment,
+            linked_by=_author(principal),
+        ),
+    )
+    incident.updated_at = moment
+    what = "cảnh báo" if data.kind is LinkKind.ALARM else "phản ánh"
+    await _log(session, incident, LogKind.SYSTEM, f"Liên kết {what}: {label}.", moment, principal)
+    record_event(session, IncidentUpdated(**_fields(incident), change="linked", occurred_at=moment))
+    return await get_incident(session, incident.id)
+
+
+async def update_incident(
+    session: AsyncSession, incident_id: int, data: IncidentUpdate, principal: Principal, now: datetime | None = None
+) -> IncidentRead:
+    """Change an incident's title, severity or status (open ↔ responding), with a log line."""
+    _require(principal, SCOPE_COMMAND)
+    moment = now or utc_now()
+    incident = await _active_incident(session, incident_id)
+    changes: list[str] = []
+    if data.title and data.title != incident.title:
+        incident.title = data.title
+        changes.append(f"tiêu đề: {data.title}")
+    if data.severity and data.severity.value != incident.severity:
+        changes.append(f"mức độ: {incident.severity} → {data.severity.value}")
+        incident.severity = data.severity.value
+    if data.status and data.status.value != incident.status:
+        changes.append(f"trạng thái: {incident.status} → {data.status.value}")
+        incident.status = data.status.value
+    if changes:
+        incident.updated_at = moment
+        await _log(session, incident, LogKind.SYSTEM, "Cập nhật " + "; ".join(changes) + ".", moment, principal)
+        record_event(session, IncidentUpdated(**_fields(incident), change="updated", occurred_at=moment))
+    return await get_incident(session, incident.id)
+
+
+# Tasks
+
+
+def _timer_key(task_id: int) -> str:
+    return f"{OVERDUE_JOB}:{task_id}"
+
+
+async def candidate_agencies(
+    session: AsyncSession, unit_code: str | None, province_code: str
+) -> list[org_unit.AgencyRead]:
+    """Return the agencies that may receive a task: those responsible for the incident's unit, then the province's."""
+    try:
+        return await org_unit.agencies_for_unit(session, unit_code or province_code)
+    except org_unit.UnitNotFound:
+        return []
+
+
+async def assign_task(
+    session: AsyncSession,
+    runtime: Runtime,
+    incident_id: int,
+    data: TaskCreate,
+    principal: Principal,
+    now: datetime | None = None,
+) -> TaskRead:
+    """Give a task to an agency, due after `due_hours` of office time, and set its overdue timer."""
+    _require(principal, SCOPE_COMMAND)
+    moment = now or utc_now()
+    incident = await _active_incident(session, incident_id)
+    try:
+        agency = await org_unit.get_agency(session, data.agency_code)
+    except org_unit.AgencyNotFound as exc:
+        raise UnknownAgency(data.agency_code) from exc
+    if not agency.is_active:
+        raise UnknownAgency(data.agency_code)
+    due = runtime.calendar.add_working_hours(moment, data.due_hours)
+    task = IncidentTask(
+        incident_id=incident.id,
+        agency_id=agency.id,
+        agency_code=agency.code,
+        agency_name=agency.name,
+        title=data.title,
+        instructions=data.instructions,
+        status=TaskStatus.ASSIGNED.value,
+        assigned_at=moment,
+        assigned_by=_author(principal),
+        due_at=due,
+        overdue=False,
+        updated_at=moment,
+    )
+    repository.add(session, task)
+    await repository.flush(session)
+    if incident.status == IncidentStatus.OPEN:
+        incident.status = IncidentStatus.RESPONDING.value
+    incident.updated_at = moment
+    await schedule_job(
+        session,
+        OVERDUE_JOB,
+        {"task_id": task.id, "due_at": due.isoformat()},
+        run_at=due,
+        dedupe_key=_timer_key(task.id),
+    )
+    await _log(
+        session,
+        incident,
+        LogKind.ORDER,
+        f"Giao nhiệm vụ cho {agency.name}: {task.title} (hạn {to_local(due):%H:%M %d/%m/%Y}).",
+        moment,
+        principal,
+        task=task,
+    )
+    record_event(session, TaskAssigned(**_task_fields(incident, task), occurred_at=moment))
+    await _notify_agency(
+        session,
+        runtime,
+        agency,
+        f"Nhiệm vụ mới: {code_of(incident.id)}",
+        f'{agency.name} được giao nhiệm vụ "{task.title}" trong sự cố {code_of(incident.id)} '
+        f"({incident.title}); hạn hoàn thành {to_local(due):%H:%M %d/%m/%Y}.",
+        "Cao",
+        incident,
+    )
+    return _task_read(task, incident)
+
+
+def _may_act_for_agency(principal: Principal, task: IncidentTask) -> bool:
+    return principal.is_admin or (principal.has(SCOPE_TASK) and principal.agency_id == task.agency_id)
+
+
+async def update_task(
+    session: AsyncSession,
+    runtime: Runtime,
+    task_id: int,
+    data: TaskStatusUpdate,
+    principal: Principal,
+    now: datetime | None = None,
+) -> TaskRead:
+    """Move a task: its agency starts or finishes it (with a result); the command may cancel it."""
+    moment = now or utc_now()
+    task = await repository.get_task(session, task_id, for_update=True)
+    if task is None:
+        raise TaskNotFound(task_id)
+    target = data.status
+    if target is TaskStatus.CANCELLED:
+        _require(principal, SCOPE_COMMAND)
+    elif not _may_act_for_agency(principal, task):
+        raise NotTaskAgency()
+    incident = await _active_incident(session, task.incident_id)
+    current = TaskStatus(task.status)
+    allowed = TASK_TRANSITIONS[current] | ({TaskStatus.CANCELLED} if current in OPEN_TASK_STATUSES else set())
+    if target not in allowed:
+        raise InvalidTaskTransition(current.value, target.value)
+    result = data.result.strip()
+    if target is TaskStatus.DONE and not result:
+        raise ResultRequired()
+    task.status = target.value
+    task.updated_at = moment
+    if target is TaskStatus.IN_PROGRESS:
+        task.started_at = moment
+        text = f"{task.agency_name} bắt đầu thực hiện: {task.title}."
+        kind = LogKind.REPORT
+    elif target is TaskStatus.DONE:
+        task.completed_at = moment
+        task.result = result
+        late = "" if moment <= ensure_utc(task.due_at) else " (trễ hạn)"
+        text = f"{task.agency_name} báo cáo hoàn thành{late}: {task.title}. Kết quả: {result}"
+        kind = LogKind.REPORT
+    else:
+        task.result = result
+        text = f"Huỷ nhiệm vụ của {task.agency_name}: {task.title}." + (f" Lý do: {result}" if result else "")
+        kind = LogKind.DECISION
+    if target in (TaskStatus.DONE, TaskStatus.CANCELLED):
+        await cancel_job(session, _timer_key(task.id))
+    incident.updated_at = moment
+    await _log(session, incident, kind, text, moment, principal, task=task)
+    record_event(session, TaskUpdated(**_task_fields(incident, task), from_status=current.value, occurred_at=moment))
+    return _task_read(task, incident)
+
+
+async def report_on_task(
+    session: AsyncSession, task_id: int, text: str, principal: Principal, now: datetime | None = None
+) -> LogRead:
+    """Write an agency's progress report on its task into the incident's command log."""
+    moment = now or utc_now()
+    task = await repository.get_task(session, task_id)
+    if task is None:
+        raise TaskNotFound(task_id)
+    if not _may_act_for_agency(principal, task):
+        raise NotTaskAgency()
+    incident = await _active_incident(session, task.incident_id)
+    entry = await _log(
+        session, incident, LogKind.REPORT, f"{task.agency_name}: {text.strip()}", moment, principal, task=task
+    )
+    return _log_read(entry)
+
+
+async def check_overdue(session: AsyncSession, runtime: Runtime, payload: dict[str, Any]) -> bool:
+    """Flag an unfinished task past its deadline and escalate it (job); tell whether it escalated."""
+    task = await repository.get_task(session, int(payload["task_id"]), for_update=True)
+    if task is None or task.overdue or TaskStatus(task.status) not in OPEN_TASK_STATUSES:
+        return False
+    due = ensure_utc(task.due_at)
+    now = utc_now()
+    if due.isoformat() != payload.get("due_at") or now < due:
+        return False  # the deadline moved (or has not come): its own timer handles it
+    incident = await _incident(session, task.incident_id, for_update=True)
+    task.overdue = True
+    task.escalated_at = now
+    task.updated_at = now
+    local_due = f"{to_local(due):%H:%M %d/%m/%Y}"
+    await _log(
+        session,
+        incident,
+        LogKind.SYSTEM,
+        f"Nhiệm vụ quá hạn ({local_due}): {task.title} — {task.agency_name}. "
+        f"Đã báo cáo lãnh đạo cơ quan và chỉ huy sự cố.",
+        now,
+        task=task,
+    )
+    record_event(session, TaskOverdue(**_task_fields(incident, task), occurred_at=now))
+    message = (
+        f'Nhiệm vụ "{task.title}" giao cho {task.agency_name} trong sự cố {code_of(incident.id)} '
+        f"({incident.title}) đã quá hạn {local_due} mà chưa hoàn thành. Đề nghị chỉ đạo xử lý ngay."
+    )
+    await _escalate(session, runtime, task, incident, message)
+    return True
+
+
+async def _escalate(
+    session: AsyncSession, runtime: Runtime, task: IncidentTask, incident: Incident, message: str
+) -> None:
+    """E-mail the agency's office, its heads and the incident commander about an overdue task."""
+    recipients: list[str] = []
+    try:
+        agency = await org_unit.get_agency(session, task.agency_code)
+        if agency.email:
+            recipients.append(agency.email)
+    except org_unit.AgencyNotFound:
+        log.warning("task agency no longer exists", extra={"agency": task.agency_code})
+    heads, _total = await identity.list_users(
+        session, identity.UserFilters(role=Role.AGENCY_HEAD, agency_id=task.agency_id, is_active=True), limit=20
+    )
+    recipients += [head.email for head in heads if head.email]
+    if incident.commander_id is not None:
+        commander = await identity.get_user(session, incident.commander_id)
+        if commander is not None and commander.email:
+            recipients.append(commander.email)
+    if not recipients:
+        log.info("nobody to e-mail about an overdue task", extra={"task_id": task.id})
+    for email in dict.fromkeys(recipients):
+        await _send(session, runtime, email, f"Nhiệm vụ quá hạn: {code_of(incident.id)}", message, "Khẩn", incident)
+
+
+async def _notify_agency(
+    session: AsyncSession,
+    runtime: Runtime,
+    agency: org_unit.AgencyRead,
+    title: str,
+    message: str,
+    severity: str,
+    incident: Incident,
+) -> None:
+    if not agency.email:
+        log.info("agency has no e-mail address; notification skipped", extra={"agency": agency.code})
+        return
+    await _send(session, runtime, agency.email, title, message, severity, incident)
+
+
+async def _send(
+    session: AsyncSession, runtime: Runtime, email: str, title: str, message: str, severity: str, incident: Incident
+) -> None:
+    await notification.send(
+        session,
+        runtime,
+        channel=notification.ChannelKind.EMAIL,
+        recipient=email,
+        template=NOTIFY_TEMPLATE,
+        params={"title": title, "severity": severity, "message": message, "link": f"{LIST_PATH}/{incident.id}"},
+        lang="vi",
+        correlation=f"incident:{incident.id}",
+    )
+
+
+# Command log, checklist, closing
+
+
+async def append_log(
+    session: AsyncSession, incident_id: int, data: LogCreate, principal: Principal, now: datetime | None = None
+) -> LogRead:
+    """Write an order, decision or report into the command log."""
+    _require(principal, SCOPE_COMMAND)
+    incident = await _active_incident(session, incident_id)
+    entry = await _log(session, incident, data.kind, data.text.strip(), now or utc_now(), principal)
+    return _log_read(entry)
+
+
+async def tick(
+    session: AsyncSession, incident_id: int, item_id: int, done: bool, principal: Principal, now: datetime | None = None
+) -> ChecklistItemRead:
+    """Tick (or untick) a procedure step, recording who and when."""
+    _require(principal, SCOPE_COMMAND)
+    moment = now or utc_now()
+    incident = await _active_incident(session, incident_id)
+    item = await repository.get_checklist_item(session, incident.id, item_id)
+    if item is None:
+        raise ChecklistItemNotFound(item_id)
+    if (item.done_at is not None) != done:
+        item.done_at = moment if done else None
+        item.done_by = _author(principal) if done else ""
+        verb = "Hoàn thành bước" if done else "Bỏ đánh dấu bước"
+        await _log(session, incident, LogKind.SYSTEM, f"{verb} {item.position}: {item.text_vi}.", moment, principal)
+        record_event(session, ChecklistTicked(**_fields(incident), item_id=item.id, done=done, occurred_at=moment))
+    return _item_read(item)
+
+
+async def close_incident(
+    session: AsyncSession, incident_id: int, data: CloseInput, principal: Principal, now: datetime | None = None
+) -> IncidentRead:
+    """Close an incident with its summary once every task is finished or cancelled."""
+    _require(principal, SCOPE_COMMAND)
+    moment = now or utc_now()
+    incident = await _active_incident(session, incident_id)
+    still_open = [
+        t for t in await repository.tasks_of(session, incident.id) if TaskStatus(t.status) in OPEN_TASK_STATUSES
+    ]
+    if still_open:
+        raise OpenTasksRemain(len(still_open))
+    incident.status = IncidentStatus.CLOSED.value
+    incident.closed_at = moment
+    incident.closing_summary = data.summary.strip()
+    incident.updated_at = moment
+    await _log(
+        session, incident, LogKind.DECISION, f"Kết thúc sự cố. Tóm tắt: {incident.closing_summary}", moment, principal
+    )
+    record_event(session, IncidentClosed(**_fields(incident), occurred_at=moment))
+    return await get_incident(session, incident.id)
+
+
+# Reads
+
+
+def _on_time(task: IncidentTask) -> bool | None:
+    if task.completed_at is None:
+        return None
+    return ensure_utc(task.completed_at) <= ensure_utc(task.due_at)
+
+
+def _task_read(task: IncidentTask, incident: Incident) -> TaskRead:
+    return TaskRead(
+        id=task.id,
+        incident_id=task.incident_id,
+        incident_code=code_of(task.incident_id),
+        incident_title=incident.title,
+        agency_id=task.agency_id,
+        agency_code=task.agency_code,
+        agency_name=task.agency_name,
+        title=task.title,
+        instructions=task.instructions,
+        status=TaskStatus(task.status),
+        assigned_at=task.assigned_at,
+        assigned_by=task.assigned_by,
+        due_at=task.due_at,
+        started_at=task.started_at,
+        completed_at=task.completed_at,
+        result=task.result,
+        overdue=task.overdue,
+        escalated_at=task.escalated_at,
+        on_time=_on_time(task),
+    )
+
+
+def _log_read(entry: CommandLogEntry) -> LogRead:
+    return LogRead(
+        id=entry.id,
+        at=entry.at,
+        kind=LogKind(entry.kind),
+        author_name=entry.author_name,
+        agency_code=entry.agency_code,
+        task_id=entry.task_id,
+        text=entry.text,
+    )
+
+
+def _item_read(item: ChecklistItem) -> ChecklistItemRead:
+    return ChecklistItemRead(
+        id=item.id,
+        position=item.position,
+        text_vi=item.text_vi,
+        text_en=item.text_en,
+        done_at=item.done_at,
+        done_by=item.done_by,
+    )
+
+
+def _summary(incident: Incident, counts: tuple[int, int] = (0, 0)) -> IncidentSummary:
+    return IncidentSummary(
+        id=incident.id,
+        code=code_of(incident.id),
+        title=incident.title,
+        incident_type=IncidentType(incident.incident_type),
+        severity=Severity(incident.severity),
+        status=IncidentStatus(incident.status),
+        origin=Origin(incident.origin),
+        unit_code=incident.unit_code,
+        lat=incident.lat,
+        lon=incident.lon,
+        opened_at=incident.opened_at,
+        closed_at=incident.closed_at,
+        commander_name=incident.commander_name,
+        open_tasks=counts[0],
+        overdue_tasks=counts[1],
+    )
+
+
+async def get_incident(session: AsyncSession, incident_id: int) -> IncidentRead:
+    """Return an incident with its links, tasks, command log and checklist."""
+    incident = await _incident(session, incident_id)
+    tasks = await repository.tasks_of(session, incident.id)
+    counts = (
+        sum(TaskStatus(t.status) in OPEN_TASK_STATUSES for t in tasks),
+        sum(TaskStatus(t.status) in OPEN_TASK_STATUSES and t.overdue for t in tasks),
+    )
+    return IncidentRead(
+        **_summary(incident, counts).model_dump(),
+        description=incident.description,
+        address=incident.address,
+        closing_summary=incident.closing_summary,
+        links=[
+            LinkRead(
+                id=li.id,
+                kind=LinkKind(li.kind),
+                ref_id=li.ref_id,
+                label=li.label,
+                linked_at=li.linked_at,
+                linked_by=li.linked_by,
+            )
+            for li in await repository.links_of(session, incident.id)
+        ],
+        tasks=[_task_read(task, incident) for task in tasks],
+        log=[_log_read(entry) for entry in await repository.log_of(session, incident.id)],
+        checklist=[_item_read(item) for item in await repository.checklist_of(session, incident.id)],
+    )
+
+
+async def scope_units(session: AsyncSession, unit_code: str | None) -> list[str] | None:
+    """Return the unit and every unit below it (None: no restriction)."""
+    if not unit_code:
+        return None
+    try:
+        return [unit_code, *await org_unit.units_within(session, unit_code)]
+    except org_unit.UnitNotFound:
+        return [unit_code]
+
+
+async def list_incidents(session: AsyncSession, filters: IncidentFilters, paging: PageParams) -> Page[IncidentSummary]:
+    """Return one page of incidents matching the filters, newest first."""
+    rows, total = await repository.list_incidents(
+        session, filters, await scope_units(session, filters.unit), paging.limit, paging.offset
+    )
+    counts = await repository.task_counts(session, [row.id for row in rows])
+    return Page(
+        items=[_summary(row, counts.get(row.id, (0, 0))) for row in rows],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+async def agency_tasks(
+    session: AsyncSession, principal: Principal, *, open_only: bool = True, limit: int = 200
+) -> list[TaskRead]:
+    """Return the tasks of the caller's agency (every agency's for an administrator), most urgent first."""
+    if not principal.is_admin:
+        _require(principal, SCOPE_TASK)
+        if principal.agency_id is None:
+            return []
+    agency_id = None if principal.is_admin and principal.agency_id is None else principal.agency_id
+    rows = await repository.tasks_for_agency(session, agency_id, open_only=open_only, limit=limit)
+    return [_task_read(task, incident) for task, incident in rows]
+
+
+async def kpis(session: AsyncSession, unit_code: str | None = None) -> IncidentKpis:
+    """Return the incident figures for the dashboard, optionally inside one unit."""
+    units = await scope_units(session, unit_code)
+    return IncidentKpis(
+        open_incidents=await repository.count_active(session, units),
+        critical_open=await repository.count_active(session, units, critical_only=True),
+        open_tasks=await repository.count_open_tasks(session, units),
+        overdue_tasks=await repository.count_open_tasks(session, units, overdue_only=True),
+    )
+
+
+async def count_active_at(session: AsyncSession, unit_code: str | None, at: datetime) -> int:
+    """Count the incidents that were open at a past moment (for the KPI trend)."""
+    return await repository.count_active(session, await scope_units(session, unit_code), at=at)
+
+
+async def geojson(session: AsyncSession, unit_code: str | None = None, lang: str = "vi") -> dict[str, Any]:
+    """Return the active incidents with a location as a GeoJSON FeatureCollection (staff only)."""
+    rows = await repository.active_located(session, await scope_units(session, unit_code), GEOJSON_MAX_FEATURES)
+    counts = await repository.task_counts(session, [row.id for row in rows])
+    return {
+        "type": "FeatureCollection",
+        "features": [_feature(row, counts.get(row.id, (0, 0)), lang) for row in rows],
+    }
+
+
+TYPE_LABELS: dict[str, tuple[str, str]] = {
+    IncidentType.FLOODING: ("Ngập lụt", "Flooding"),
+    IncidentType.FIRE: ("Cháy, nổ", "Fire"),
+    IncidentType.POLLUTION_SPILL: ("Sự cố ô nhiễm", "Pollution spill"),
+    IncidentType.MASS_GATHERING: ("Tụ tập đông người", "Mass gathering"),
+    IncidentType.TRAFFIC_ACCIDENT: ("Tai nạn giao thông", "Traffic accident"),
+    IncidentType.OTHER: ("Sự cố khác", "Other incident"),
+}
+
+
+def type_label(incident_type: str, lang: str) -> str:
+    """Return an incident type's name in a language."""
+    vi, en = TYPE_LABELS.get(incident_type, (incident_type, incident_type))
+    return en if lang == "en" else vi
+
+
+def _feature(incident: Incident, counts: tuple[int, int], lang: str) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": code_of(incident.id),
+        "geometry": {"type": "Point", "coordinates": [incident.lon, incident.lat]},
+        "properties": {
+            "name": f"{code_of(incident.id)} · {incident.title}",
+            "code": code_of(incident.id),
+            "type": incident.incident_type,
+            "type_label": type_label(incident.incident_type, lang),
+            "severity": incident.severity,
+            "status": incident.status,
+            "unit_code": incident.unit_code,
+            "open_tasks": counts[0],
+            "overdue_tasks": counts[1],
+            "url": f"{LIST_PATH}/{incident.id}",
+        },
+    }
+
+
+def may_read(principal: Principal | None) -> bool:
+    """Tell whether a caller may see incidents."""
+    return principal is not None and principal.has(SCOPE_READ)
+
+
+def active_statuses() -> Iterable[str]:
+    """Return the statuses of incidents still being handled."""
+    return [status.value for status in ACTIVE_INCIDENT_STATUSES]
+
+
+# Alarms (the alarm module's facade)
+
+
+async def _alarm(session: AsyncSession, alarm_id: int) -> alarm.AlarmRead:
+    try:
+        return await alarm.get_alarm(session, alarm_id)
+    except alarm.AlarmNotFound as exc:
+        raise LinkedRecordNotFound(LinkKind.ALARM.value, alarm_id) from exc
+
+
+def _alarm_text(found: alarm.AlarmRead) -> str:
+    return f"#{found.alarm_id} · {found.title}"
+
+
+async def _alarm_label(session: AsyncSession, alarm_id: int) -> str:
+    return _alarm_text(await _alarm(session, alarm_id))
+
+
+async def create_from_alarm(
+    session: AsyncSession, data: FromAlarmCreate, principal: Principal, now: datetime | None = None
+) -> IncidentRead:
+    """Open an incident from an alarm (title, severity, place from it); a handled alarm returns its incident."""
+    _require(principal, SCOPE_COMMAND)
+    found = await _alarm(session, data.alarm_id)
+    existing = await repository.incidents_linking(session, LinkKind.ALARM.value, found.alarm_id)
+    if existing:
+        return await get_incident(session, existing[0].id)
+    incident = await _open(
+        session,
+        principal,
+        now or utc_now(),
+        title=data.title or found.title,
+        description=f"{found.title} ({found.source_kind}: {found.source_ref})",
+        incident_type=data.incident_type,
+        severity=ALARM_SEVERITY.get(found.severity, Severity.MINOR),
+        origin=Origin.ALARM,
+        lat=found.lat,
+        lon=found.lon,
+        unit_code=found.unit_code or await _locate(session, found.lat, found.lon, None),
+        link=(LinkKind.ALARM, found.alarm_id, _alarm_text(found)),
+    )
+    return await get_incident(session, incident.id)
+
+
+async def note_alarm_cleared(session: AsyncSession, alarm_id: int, title: str, when: datetime) -> int:
+    """Write into the log of every running incident linked to an alarm that the alarm cleared; return how many."""
+    incidents = await repository.incidents_linking(session, LinkKind.ALARM.value, alarm_id)
+    for incident in incidents:
+        await _log(session, incident, LogKind.SYSTEM, f"Cảnh báo #{alarm_id} đã hết: {title}.", when)
+    return len(incidents)

@@ -1,0 +1,71 @@
+"""A test-only module that offers KPI tiles and map layers to the dashboard, including broken ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from ioc.core.models import CalendarDay
+from ioc.core.module import KpiTile, KpiValue, Manifest, MapLayer, PictureContext, Scope
+from ioc.core.security import Role
+
+# The points the layer answers; tests set them (each: lon, lat, status, unit_code).
+POINTS: list[tuple[float, float, str, str]] = []
+SECRET_SCOPE = "picturemod:secret"
+
+
+async def count_days(ctx: PictureContext) -> KpiValue:
+    """Count calendar overrides, against a fixed previous figure of 2."""
+    count = await ctx.session.scalar(select(func.count()).select_from(CalendarDay))
+    return KpiValue(value=float(count or 0), previous=2.0, higher_is_better=False)
+
+
+async def broken_tile(ctx: PictureContext) -> KpiValue:
+    """Fail inside the database, as a tile with a bad query would."""
+    await ctx.session.execute(text("SELECT * FROM picturemod_no_such_table"))
+    return KpiValue(value=1.0)
+
+
+async def secret_tile(ctx: PictureContext) -> KpiValue:
+    """Answer a figure only some roles may see."""
+    return KpiValue(value=42.0, previous=42.0, unit="%", status="good")
+
+
+async def points_layer(ctx: PictureContext) -> dict[str, Any]:
+    """Answer the test points, only those of the drill-down unit when there is one."""
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"status": status, "unit_code": unit, "url": "/samplepoint"},
+        }
+        for lon, lat, status, unit in POINTS
+        if ctx.unit_code is None or unit == ctx.unit_code
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+async def broken_layer(ctx: PictureContext) -> dict[str, Any]:
+    """Fail, as a module whose layer query breaks would."""
+    raise RuntimeError("planned layer failure")
+
+
+manifest = Manifest(
+    name="picturemod",
+    tier=1,
+    title_vi="Mô-đun thử bức tranh",
+    title_en="Picture test module",
+    scopes=(Scope(SECRET_SCOPE, "Xem chỉ số bí mật", "See the secret figure", (Role.LEADER, Role.ADMIN)),),
+    kpis=(
+        KpiTile("picturemod.days", "Số ngày đặc biệt", "Special days", count_days, link="/calendar", order=1),
+        KpiTile("picturemod.broken", "Ô hỏng", "Broken tile", broken_tile, order=2),
+        KpiTile("picturemod.secret", "Ô bí mật", "Secret tile", secret_tile, scope=SECRET_SCOPE, order=3),
+    ),
+    map_layers=(
+        MapLayer("picturemod.points", "Điểm thử", "Test points", points_layer, order=1),
+        MapLayer("picturemod.broken", "Lớp hỏng", "Broken layer", broken_layer, order=2, default_on=False),
+    ),
+    package_dir=Path(__file__).parent,
+)
