@@ -26,7 +26,7 @@ from .core.http import (
 )
 from .core.metrics import REGISTRY
 from .core.runtime import SHELL_DIR, Runtime
-from .core.security import Principal, authenticate_request, require_scope
+from .core.security import Principal, authenticate_request, optional_principal, require_scope
 from .core.settings import Settings, get_settings
 from .web.shell import install_error_pages
 from .web.shell import router as shell_router
@@ -150,6 +150,11 @@ def _add_live_routes(app: FastAPI, runtime: Runtime) -> None:
         return _sse_response(
             runtime.live.stream(last_event_id=_last_event_id(request, last_event_id), public_only=False, names=names)
         )
+
+    @app.get("/api/v1/live/access", tags=["live"], summary="Quyền nhận luồng sự kiện / may the caller stream")
+    async def live_access(principal: Principal | None = Depends(optional_principal)) -> dict[str, bool]:
+        """Tell a page whether its staff stream would be accepted, without a 401 (asked before reconnecting)."""
+        return {"staff": principal is not None and principal.has("live:read")}
 
     @app.get("/api/v1/live/public", tags=["live"], summary="Sự kiện công khai (SSE) / public event stream")
     async def live_public(request: Request, last_event_id: int | None = Query(None, ge=0)) -> StreamingResponse:

@@ -88,6 +88,12 @@ async def test_citizen_report_submitted_from_a_phone_with_a_photo_is_tracked(pag
     assert overflow <= 0
 
 
+async def leave_signed_out(page: Page) -> None:
+    """Sign out the way a person does: leave the page (its live stream with it), then drop the session."""
+    await page.goto("about:blank")
+    await page.context.clear_cookies()
+
+
 async def test_citizen_report_inbox_lists_the_demo_reports_for_staff(page: Page, browser_login: BrowserLogin) -> None:
     await browser_login(page, role=Role.HOTLINE_OPERATOR)
     await page.goto("/citizen-reports")
@@ -134,7 +140,7 @@ async def test_citizen_report_goes_from_a_phone_to_the_agency_and_back_to_the_ci
     # The ward's officer finds it in the agency's own inbox and resolves it with a proof photo.
     async with runtime.db.session() as session:
         ward = (await org_unit.get_agency(session, "UBND-25459")).id
-    await page.context.clear_cookies()
+    await leave_signed_out(page)
     await browser_login(page, role=Role.AGENCY_STAFF, agency_id=ward)
     await page.goto("/citizen-reports?mine=true")
     await page.get_by_role("link", name=code).click()
@@ -145,7 +151,7 @@ async def test_citizen_report_goes_from_a_phone_to_the_agency_and_back_to_the_ci
     await expect(page.locator(".cr-photos img")).to_have_count(2)
 
     # The citizen rates it from the tracking page; the public list and statistics show it.
-    await page.context.clear_cookies()
+    await leave_signed_out(page)
     await page.set_viewport_size(PHONE)
     await page.goto(f"/phan-anh/{code}")
     await expect(page.locator("[data-result]")).to_have_text("Đã thu dọn toàn bộ rác, thông đường.")

@@ -6,8 +6,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
+from tests.conftest import LoginFactory
 
 from ioc.app import create_app
+from ioc.core.security import Role
 from ioc.core.settings import Settings
 
 from ..support.tcp_proxy import TcpProxy
@@ -38,6 +40,17 @@ async def test_live_stream_requires_login(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/live")
     assert response.status_code == 401
     assert response.json()["error"] == "unauthorized"
+
+
+async def test_pages_ask_whether_their_staff_stream_would_be_accepted_without_a_401(
+    client: httpx.AsyncClient, login_as: LoginFactory
+) -> None:
+    anonymous = await client.get("/api/v1/live/access")
+    assert (anonymous.status_code, anonymous.json()) == (200, {"staff": False})
+    staff = await login_as(Role.HOTLINE_OPERATOR)
+    assert (await staff.get("/api/v1/live/access")).json() == {"staff": True}
+    citizen = await login_as(Role.CITIZEN)
+    assert (await citizen.get("/api/v1/live/access")).json() == {"staff": False}
 
 
 async def test_errors_speak_the_callers_language(client: httpx.AsyncClient) -> None:

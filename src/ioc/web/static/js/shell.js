@@ -159,6 +159,21 @@ const LIVE_RETRY_MIN_MS = 2000;
 const LIVE_RETRY_MAX_MS = 60000;
 let liveRetryMs = LIVE_RETRY_MIN_MS;
 
+async function liveStillAllowed(base) {
+  if (base.includes("/public")) {
+    return true;
+  }
+  try {
+    const response = await fetch("/api/v1/live/access", { headers: { Accept: "application/json" } });
+    if (!response.ok) {
+      return true; // the server is in trouble, not the session: keep trying
+    }
+    return Boolean((await response.json()).staff);
+  } catch {
+    return true;
+  }
+}
+
 function connectLive() {
   const base = document.body && document.body.dataset.liveUrl;
   if (!base || !("EventSource" in window)) {
@@ -180,8 +195,9 @@ function connectLive() {
       return;
     }
     setLiveState("offline");
-    window.setTimeout(() => {
-      if (liveSource === source) {
+    window.setTimeout(async () => {
+      // A session that ended (logged out, expired) must not be retried for ever against a 401.
+      if (liveSource === source && (await liveStillAllowed(base))) {
         connectLive();
       }
     }, liveRetryMs);
