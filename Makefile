@@ -24,7 +24,7 @@ assets: $(STAMP)
 demo: install
 	$(BIN)/ioc db upgrade
 	$(BIN)/ioc demo seed
-	$(BIN)/ioc run --host $(HOST) --port $(PORT)
+	$(BIN)/ioc run --demo-activity --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts bench

@@ -1,7 +1,8 @@
 """Run the benchmarks and print one table (and bench/results/<engine>.json).
 
-Usage: python -m bench [name ...] [--reports N]      BENCH_DATABASE=sqlite|postgresql (default sqlite)
-(`--reports` sets how many reports the open311 and citizen_report benchmarks store.)
+Usage: python -m bench [name ...] [--reports N] [--stations M]      BENCH_DATABASE=sqlite|postgresql (default sqlite)
+(`--reports` sets how many reports the open311, citizen_report and dashboard benchmarks store;
+`--stations` how many monitoring stations the dashboard benchmark stores.)
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from pathlib import Path
 
 from .common import Figure, engine_choice, print_table, write_json
 
-BENCHMARKS = ("kernel", "open311", "citizen_report", "alarm", "indicator")
-OPTIONS_WITH_VALUE = frozenset({"--reports", "--values", "--import-values"})
+BENCHMARKS = ("kernel", "open311", "citizen_report", "alarm", "indicator", "dashboard")
+OPTIONS_WITH_VALUE = frozenset({"--reports", "--stations", "--values", "--import-values"})
 
 
 def benchmark_names(args: list[str]) -> list[str]:

@@ -46,7 +46,12 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Địa chỉ lắng nghe / bind address")
 @click.option("--port", default=8000, show_default=True, type=int, help="Cổng / port")
 @click.option("--reload", is_flag=True, help="Reload on code changes (development only)")
-def run(host: str, port: int, reload: bool) -> None:
+@click.option(
+    "--demo-activity",
+    is_flag=True,
+    help="Chạy hoạt động demo: số liệu mô phỏng, phản ánh mới / live demo activity (IOC_DEMO_ACTIVITY=true)",
+)
+def run(host: str, port: int, reload: bool, demo_activity: bool) -> None:
     """Serve the UI, API, ingestion and jobs in one process."""
     import uvicorn
 
@@ -54,6 +59,8 @@ def run(host: str, port: int, reload: bool) -> None:
     from .core.logging import configure_logging
 
     settings = settings_or_exit()
+    if demo_activity:
+        settings = settings.model_copy(update={"demo_activity": True})
     configure_logging(settings.log_level, settings.log_json)
 
     async def check(runtime: Runtime) -> None:
@@ -66,6 +73,8 @@ def run(host: str, port: int, reload: bool) -> None:
         fail(str(exc), 2)
         return
     click.echo(f"ioc đang chạy tại / serving at http://{host}:{port}")
+    if settings.demo_activity and settings.run_background:
+        click.echo("Hoạt động demo đang chạy / demo activity is on (simulated readings, new citizen reports)")
     uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True, reload=False)
 
 

@@ -107,3 +107,12 @@ async def test_agency_fixes_a_template_error_submits_head_approves_and_leader_se
     await page.goto("/indicators/overview/tthc")
     after = int(re.sub(r"\D", "", await received.inner_text()))
     assert after == before + 500
+
+    # A pivot figure leads to the reports behind it: the commune's report, approved by its head.
+    async with page.expect_navigation():
+        await page.locator("[data-pivot] tbody tr").first.locator("a[data-trace]").last.click()
+    await expect(page.locator("h1")).to_have_text("Nguồn số liệu")
+    await expect(page.locator(f'[data-trace-table] tr[data-unit="{LATE_COMMUNE}"]')).to_have_attribute(
+        "data-status", "approved"
+    )
+    await check_page(page, "vi")

@@ -129,6 +129,7 @@ class MapLayer:
 SeedHook = Callable[[SeedContext], Awaitable[None]]
 StartupHook = Callable[["Runtime"], Awaitable[None]]
 ShutdownHook = Callable[["Runtime"], Awaitable[None]]
+DemoActivity = Callable[["Runtime"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,9 @@ class Manifest:
     on_startup: StartupHook | None = None
     # Called when the runtime stops, in reverse module order, before background workers and connections end.
     on_shutdown: ShutdownHook | None = None
+    # A long-running coroutine that makes the demo look alive (simulated readings, new reports); started with the
+    # background workers when IOC_DEMO_ACTIVITY is true (`ioc run --demo-activity`), cancelled when the runtime stops.
+    demo_activity: DemoActivity | None = None
     commands: tuple[click.Command, ...] = ()
     package_dir: Path | None = None
     kpis: tuple[KpiTile, ...] = ()

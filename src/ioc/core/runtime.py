@@ -19,7 +19,7 @@ from .jobs import JobRunner, JobSpec
 from .live import LiveFeed
 from .metrics import JOBS_DEAD, JOBS_PENDING, OUTBOX_PENDING
 from .models import Job, OutboxEvent
-from .module import Manifest, NavEntry, Scope, load_modules
+from .module import DemoActivity, Manifest, NavEntry, Scope, load_modules
 from .outbox import DELIVER_JOB_SPEC, InProcessTransport, NatsTransport, OutboxDispatcher, Transport
 from .security import Authenticator, Principal, Role
 from .settings import Settings
@@ -82,6 +82,7 @@ class Runtime:
         self.db.on_commit(self._after_commit)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._demo_tasks: list[asyncio.Task[None]] = []
 
     def _after_commit(self) -> None:
         self.dispatcher.wake()
@@ -139,15 +140,35 @@ class Runtime:
             asyncio.create_task(self.jobs.run_forever(self._stop), name="jobs"),
             asyncio.create_task(self.live.run_forever(self._stop), name="live"),
         ]
+        if self.settings.demo_activity:
+            self._demo_tasks = [
+                asyncio.create_task(self._demo_activity(m.name, m.demo_activity), name=f"demo:{m.name}")
+                for m in self.modules
+                if m.demo_activity is not None
+            ]
+
+    async def _demo_activity(self, module: str, activity: DemoActivity) -> None:
+        """Run a module's demo activity; a failure is logged and ends only that module's activity."""
+        log.info("demo activity started: %s", module)
+        try:
+            await activity(self)
+        except Exception:
+            log.exception("demo activity failed: %s", module)
 
     async def stop(self) -> None:
-        """Stop the modules' own work, then the background workers, and close connections."""
+        """Stop the demo activity and the modules' own work, then the background workers, and close connections."""
+        for task in self._demo_tasks:
+            task.cancel()
+        for task in self._demo_tasks:
+            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                await asyncio.wait_for(task, timeout=5)
+        self._demo_tasks.clear()
         for manifest in reversed(self.modules):
             if manifest.on_shutdown is not None:
                 try:
                     await manifest.on_shutdown(self)
                 except Exception:
-                    log.exception("module shutdown hook failed", extra={"module": manifest.name})
+                    log.exception("module shutdown hook failed", extra={"ioc_module": manifest.name})
         self._stop.set()
         self.dispatcher.wake()
         self.jobs.wake()

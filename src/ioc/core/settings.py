@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(default=15, ge=1)
     behind_tls: bool = False
     run_background: bool = True
+    # Modules' demo activity (simulated readings, citizen reports) in the server; `ioc run --demo-activity`.
+    demo_activity: bool = False
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_sender: str = "ioc@localhost"

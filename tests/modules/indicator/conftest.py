@@ -21,7 +21,7 @@ OTHER_COMMUNE = "27727"  # Xã Hưng Điền
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """Enable indicator (and what it needs) on top of the modules the suite runs with."""
-    wanted = [m for m in ("org_unit", "indicator") if m not in settings.modules]
+    wanted = [m for m in ("identity", "org_unit", "notification", "indicator") if m not in settings.modules]
     return settings.model_copy(update={"modules": [*settings.modules, *wanted]})
 
 

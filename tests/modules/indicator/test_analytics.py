@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+from datetime import date
+
 import pytest
 
 from ioc.core.errors import IocError
 from ioc.core.runtime import Runtime
-from ioc.modules.indicator import analytics, repository, service
+from ioc.modules.indicator import analytics, repository, seed, service
 from ioc.modules.indicator.constants import ChangeSource, ImportStrategy
 from ioc.modules.indicator.schemas import ValueRow
 
@@ -99,3 +102,35 @@ async def test_pivot_aggregates_units_periods_and_indicators(runtime: Runtime, w
     ):
         with pytest.raises(IocError):
             await query(runtime, bad)
+
+
+async def test_education_demo_years_are_valid_and_give_plausible_rates(runtime: Runtime, world: World) -> None:
+    years = seed.school_years(date(2026, 11, 26))
+    assert [y.iso for y in years] == ["2025Sep", "2026Sep"]
+    rows = seed.education_rows(years, random.Random(seed.SEED))
+    async with runtime.db.transaction() as session:
+        catalog = await repository.load_catalog(session)
+        summary = await service.import_rows(
+            session,
+            catalog,
+            rows,
+            world.admin,
+            strategy=ImportStrategy.ALL_OR_NOTHING,
+            source=ChangeSource.SEED,
+            check_calendar=False,
+        )
+    assert (summary.imported, summary.refused, summary.violations) == (len(rows), 0, [])
+    assert len(rows) == 2 * (3 * 8 + 2)  # per year: 3 levels × (schools, classes, students, teachers) × 2, + exam
+    figures = await query(
+        runtime,
+        [
+            "dx:ED_GRADUATION_RATE;ED_STUDENTS_PER_CLASS;ED_STUDENTS_PER_TEACHER;ED_STUDENTS.PRIMARY_FEMALE",
+            "pe:2025Sep;2026Sep",
+            "ou:80",
+        ],
+    )
+    for year in ("2025Sep", "2026Sep"):
+        assert 98.5 <= figures[("ED_GRADUATION_RATE", year, "80")] <= 99.6
+        assert 30 <= figures[("ED_STUDENTS_PER_CLASS", year, "80")] <= 40
+        assert 15 <= figures[("ED_STUDENTS_PER_TEACHER", year, "80")] <= 25
+        assert 110_000 <= figures[("ED_STUDENTS.PRIMARY_FEMALE", year, "80")] <= 130_000

@@ -7,10 +7,13 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from ioc.core.jobs import JobRunner
+from ioc.core.runtime import Runtime
 from ioc.core.security import Role
 from ioc.modules.indicator.periods import PeriodType, period_containing
+from ioc.modules.indicator.tasks import JOBS
 
-from .conftest import COMMUNE, World
+from .conftest import COMMUNE, OTHER_COMMUNE, World
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -164,3 +167,78 @@ async def test_json_csv_analytics_permissions_and_pages(login_as: Any, client: A
     mapping = await leader.get("/api/v1/indicator/unit-mapping")
     assert len(mapping.json()) > 250
     assert not any(m["verified"] for m in mapping.json())
+
+
+async def test_background_import_then_figures_carry_completeness_and_trace_to_reports(
+    login_as: Any, runtime: Runtime, world: World
+) -> None:
+    admin = await login_as(Role.ADMIN)
+    staff = await login_as(Role.AGENCY_STAFF, agency_id=world.commune_agency)
+    head = await login_as(Role.AGENCY_HEAD, username="chu_tich_tn", agency_id=world.commune_agency)
+    other = await login_as(Role.AGENCY_STAFF, agency_id=world.other_agency)
+    month = last_month()
+    balanced = {
+        ("TTHC_RECEIVED", "CARRIED_OVER"): 10,
+        ("TTHC_RECEIVED", "ONLINE"): 30,
+        ("TTHC_RECEIVED", "IN_PERSON"): 20,
+        ("TTHC_RESOLVED", "ON_TIME"): 50,
+        ("TTHC_IN_PROGRESS", "WITHIN"): 10,
+    }
+    body = {
+        "dataSet": "TTHC_MONTHLY",
+        "period": month,
+        "dataValues": [
+            {"dataElement": de, "categoryOptionCombo": coc, "orgUnit": unit, "value": str(value + extra)}
+            # The other commune received 5 more than it accounts for: the balance rule fails there.
+            for unit, extra_coc in ((COMMUNE, None), (OTHER_COMMUNE, "IN_PERSON"))
+            for (de, coc), value in balanced.items()
+            for extra in [5 if coc == extra_coc else 0]
+        ],
+    }
+    queued = await admin.post("/api/v1/data-value-sets", params={"async": "true"}, json=body)
+    assert queued.status_code == 202, queued.text
+    location = queued.headers["location"]
+    assert (queued.json()["status"], queued.json()["total"]) == ("queued", 10)
+    assert (await other.get(location)).status_code == 404  # someone else's import
+    runner = JobRunner(runtime, {spec.name: spec for spec in JOBS})
+    assert await runner.run_due() == 1
+    done = (await admin.get(location)).json()
+    assert (done["status"], done["processed"], done["percent"], done["summary"]["imported"]) == ("done", 10, 100, 10)
+    page = await admin.get(done["page"])
+    assert page.status_code == 200
+    assert "<progress" in page.text
+    assert 'data-status="done"' in page.text
+
+    path = f"/api/v1/indicator/reports/TTHC_MONTHLY/{month}/{COMMUNE}"
+    assert (await staff.post(f"{path}/submit")).status_code == 200
+    assert (await head.post(f"{path}/approve")).status_code == 200
+    answer = await admin.get(
+        "/api/v1/analytics",
+        params={"dimension": ["dx:TTHC_RECEIVED", f"pe:{month}", "ou:80;" + COMMUNE], "includeMetadata": "true"},
+    )
+    assert answer.status_code == 200, answer.text
+    rows, cells = answer.json()["rows"], answer.json()["meta"]["cells"]
+    assert [r[2] for r in rows] == ["80", COMMUNE]
+    province, commune = cells
+    # Two commune committees report TTHC_MONTHLY in the test province; one has submitted.
+    assert (province["completeness"], province["validation"]) == (50.0, "violations")
+    assert province["data_sets"][0]["rules"] == ["TTHC_BALANCE"]
+    assert province["data_sets"][0]["expected"] == 2
+    assert province["data_sets"][0]["actual"] == 1
+    assert (commune["completeness"], commune["validation"], commune["violations"]) == (100.0, "ok", 0)
+    plain = await admin.get("/api/v1/analytics", params={"dimension": ["dx:TTHC_RECEIVED", f"pe:{month}", "ou:80"]})
+    assert "cells" not in plain.json()["meta"]
+
+    trace = await admin.get("/api/v1/indicator/trace", params={"dx": "TTHC_ONTIME_RATE", "pe": month, "ou": "80"})
+    assert trace.status_code == 200, trace.text
+    reports = {r["org_unit"]: r for r in trace.json()["reports"]}
+    assert set(reports) == {COMMUNE, OTHER_COMMUNE}
+    assert (reports[COMMUNE]["status"], reports[COMMUNE]["approved_by"]) == ("approved", "chu_tich_tn")
+    assert reports[COMMUNE]["values"] == 1
+    assert reports[OTHER_COMMUNE]["status"] == "open"
+    assert (await admin.get("/api/v1/indicator/trace", params={"dx": "X", "pe": month, "ou": "80"})).status_code == 422
+    trace_page = await admin.get("/indicators/trace", params={"dx": "TTHC_RECEIVED", "pe": month, "ou": "80"})
+    assert trace_page.status_code == 200
+    assert f'data-unit="{COMMUNE}"' in trace_page.text
+    overview = await admin.get("/indicators/overview/tthc")
+    assert "/indicators/trace?" in overview.text

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
+from ioc.core.models import OutboxEvent
 from ioc.core.runtime import Runtime
 from ioc.modules.indicator import repository, service
 from ioc.modules.indicator.constants import ChangeSource, ImportStrategy, OutlierMethod
@@ -138,6 +140,33 @@ async def test_approval_workflow_locks_entry_until_unlocked(runtime: Runtime, wo
         assert (opened.status, opened.unlock_reason) == ("open", "Sai số liệu trực tuyến")
     changed = await run_import(runtime, tthc(COMMUNE, MONTH, online=31), world.staff)
     assert changed.updated == 2
+    async with runtime.db.session() as session:
+        events = (
+            await session.scalars(
+                select(OutboxEvent).where(OutboxEvent.name.like("indicator.%")).order_by(OutboxEvent.id)
+            )
+        ).all()
+    assert [e.name for e in events] == [
+        "indicator.import_completed",
+        "indicator.import_completed",
+        "indicator.report_submitted",
+        "indicator.report_approved",
+        "indicator.report_accepted",
+        "indicator.report_unlocked",
+        "indicator.import_completed",
+    ]
+    unlocked = events[5].payload
+    assert (unlocked["data_set"], unlocked["period"], unlocked["org_unit"], unlocked["agency"]) == (
+        "TTHC_MONTHLY",
+        MONTH,
+        COMMUNE,
+        f"UBND-{COMMUNE}",
+    )
+    assert (unlocked["from_status"], unlocked["status"]) == ("accepted", "open")
+    # Codes only: neither the people who acted nor the reason typed for the unlock.
+    assert "lanh_dao" not in str(unlocked)
+    assert "Sai số liệu" not in str(unlocked)
+    assert (events[-1].payload["updated"], events[-1].payload["data_sets"]) == (2, ["TTHC_MONTHLY"])
     async with runtime.db.session() as session:
         catalog = await repository.load_catalog(session)
         report = await service.reconciliation(session, catalog, MONTH, f"UBND-{COMMUNE}", today=TODAY)

@@ -20,6 +20,7 @@ from .constants import (
 from .handlers import SUBSCRIPTIONS
 from .picture import alarm_features, open_critical, open_total, unacknowledged
 from .router import api_router, page_router
+from .seed import seed_demo
 from .tasks import JOBS
 
 STAFF = (Role.HOTLINE_OPERATOR, Role.AGENCY_STAFF, Role.AGENCY_HEAD, Role.LEADER, Role.ADMIN)
@@ -34,6 +35,7 @@ manifest = Manifest(
     page_router=page_router,
     subscriptions=SUBSCRIPTIONS,
     jobs=JOBS,
+    seed=seed_demo,
     scopes=(
         Scope(SCOPE_READ, "Xem cảnh báo vận hành", "Read operational alarms", STAFF),
         Scope(

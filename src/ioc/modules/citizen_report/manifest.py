@@ -26,6 +26,7 @@ from .constants import (
     TITLE_EN,
     TITLE_VI,
 )
+from .demo_activity import demo_activity
 from .open311 import router as open311_router
 from .router import api_router, page_router
 from .seed import seed_demo
@@ -116,6 +117,7 @@ manifest = Manifest(
         ),
     ),
     seed=seed_demo,
+    demo_activity=demo_activity,
     kpis=(
         KpiTile(
             key="citizen_report.received_today",

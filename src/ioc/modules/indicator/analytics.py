@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.core.time import local_today
 
-from . import expressions, repository
+from . import expressions, figures, repository
 from .constants import ANALYTICS_MAX_CELLS, OLD_LEVELS, OLD_UNIT_LEVEL, AggregationType
 from .exceptions import BadExpression
 from .models import Indicator
@@ -86,6 +86,7 @@ class Query:
     pe_filter: list[Period] = field(default_factory=list)
     ou_filter: list[UnitInfo] = field(default_factory=list)
     remap: bool = False
+    include_metadata: bool = False
 
 
 def _split(param: str) -> tuple[str, list[str]]:
@@ -124,6 +125,11 @@ def _dx_item(catalog: Catalog, indicators: dict[str, Indicator], code: str) -> D
         name, name_en = f"{name} – {coc_name[0]}", f"{name_en} – {coc_name[1]}"
     operand = expressions.Operand(element_code, coc or None)
     return DxItem(code, name, name_en, operand, None, 1.0, 2, element.unit_label)
+
+
+def dx_item(catalog: Catalog, indicators: list[Indicator], code: str) -> DxItem:
+    """Resolve one data item (indicator, element or ELEMENT.COMBO) by code."""
+    return _dx_item(catalog, {i.code: i for i in indicators}, code)
 
 
 def _periods(items: list[str], today: date) -> list[Period]:
@@ -354,6 +360,7 @@ async def run(session: AsyncSession, catalog: Catalog, query: Query) -> Analytic
         by_coc = {catalog.elements[o.element].id for o in operand_list if o.combo and o.element in catalog.elements}
         await engine.fetch(session, element_ids, unit_ids, min(r[0] for r in ranges), max(r[1] for r in ranges), by_coc)
     rows: list[list[str]] = []
+    cells: list[tuple[DxItem, list[Period], list[UnitInfo]]] = []
     for item in query.dx:
         for group in periods_axis:
             for unit_group in units_axis:
@@ -387,6 +394,7 @@ async def run(session: AsyncSession, catalog: Catalog, query: Query) -> Analytic
                 pe_label = group[0].iso if len(group) == 1 else "+".join(p.iso for p in group)
                 ou_label = unit_group[0].code if len(unit_group) == 1 else "+".join(u.code for u in unit_group)
                 rows.append([item.code, pe_label, ou_label, _format(value, item.decimals)])
+                cells.append((item, group, unit_group))
     items: dict[str, dict[str, str]] = {}
     for item in query.dx:
         items[item.code] = {"name": item.name, "name_en": item.name_en, "unit": item.unit_label}
@@ -411,4 +419,15 @@ async def run(session: AsyncSession, catalog: Catalog, query: Query) -> Analytic
         "remap": query.remap,
         "mapping_verified": False if query.remap else None,
     }
+    if query.include_metadata:
+        if len(cells) > figures.MAX_METADATA_CELLS:
+            raise BadExpression(
+                f"Quá nhiều ô để kèm siêu dữ liệu ({len(cells)}, tối đa {figures.MAX_METADATA_CELLS}).",
+                f"Too many cells for includeMetadata ({len(cells)}, at most {figures.MAX_METADATA_CELLS}).",
+            )
+        annotator = figures.Annotator(session, catalog)
+        # One entry per row, in row order: the figure's completeness and validation status (DHIS2-style meta).
+        meta["cells"] = [
+            await annotator.cell([item.numerator, item.denominator], group, units) for item, group, units in cells
+        ]
     return AnalyticsResponse(headers=headers, rows=rows, meta=meta, height=len(rows), width=len(headers))

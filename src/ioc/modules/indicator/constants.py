@@ -136,3 +136,30 @@ class ChangeSource(StrEnum):
     CSV = "csv"
     EXCEL = "excel"
     SEED = "seed"
+
+
+# Imports above this many values run as a durable job with a progress record (smaller ones stay in the request).
+ASYNC_IMPORT_VALUES = 5_000
+IMPORT_CHUNK = 2_000  # values written (and progress committed) per step of a background import
+IMPORT_JOB = "indicator.import"
+REMINDER_JOB = "indicator.deadline_notices"
+# Agencies are reminded this many working days before a data set's on-time deadline.
+REMINDER_WORKING_DAYS = 3
+# Late notices are sent only for deadlines passed within this many days (older gaps are on the reconciliation page).
+LATE_NOTICE_WINDOW_DAYS = 31
+
+
+class ImportState(StrEnum):
+    """Where a background import is."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class NoticeKind(StrEnum):
+    """Which deadline message an agency got for a data set and period."""
+
+    REMINDER = "reminder"
+    LATE = "late"

@@ -20,15 +20,18 @@ from .constants import (
 )
 from .router import api_router, page_router
 from .seed import seed_demo
+from .tasks import JOBS, register_templates
 
 manifest = Manifest(
     name=MODULE_NAME,
     tier=2,
     title_vi=TITLE_VI,
     title_en=TITLE_EN,
-    depends_on=("org_unit",),
+    depends_on=("identity", "org_unit", "notification"),
     api_router=api_router,
     page_router=page_router,
+    jobs=JOBS,
+    on_startup=register_templates,
     scopes=(
         Scope(
             SCOPE_ENTER,

@@ -314,3 +314,46 @@ class Indicator(Base):
     decimals: Mapped[int] = mapped_column(Integer, default=1)
     unit_label: Mapped[str] = mapped_column(String(40), default="")
     higher_is_better: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ImportRecord(Base):
+    """A background import: who started it, how far it got, and its summary (conflicts kept for the row report)."""
+
+    __tablename__ = "indicator_import"
+    # The record itself says who imported what and when, and the values keep their own history; auditing it
+    # row by row would copy up to 100,000 pending rows into the audit log.
+    __audited__ = False
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    strategy: Mapped[str] = mapped_column(String(20))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    # The parsed rows waiting to be written; emptied when the import finishes.
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by_role: Mapped[str] = mapped_column(String(30))
+    agency_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class NoticeSent(Base):
+    """A deadline reminder or late notice already sent to an agency for a data set and period (sent once)."""
+
+    __tablename__ = "indicator_notice"
+    __audited__ = False  # written by the daily job, not by a person
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    data_set_id: Mapped[int] = mapped_column(ForeignKey("indicator_data_set.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(20))
+    agency_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    __table_args__ = (UniqueConstraint("data_set_id", "period", "agency_id", "kind"),)

@@ -18,8 +18,10 @@ from .models import (
     DataSetElement,
     DataSetSource,
     DataValue,
+    ImportRecord,
     Indicator,
     MinMax,
+    NoticeSent,
     Period,
     ReportingUnit,
     Rollup,
@@ -766,3 +768,48 @@ async def source_counts(
     if unit_ids is not None:
         stmt = stmt.where(DataSetSource.unit_id.in_(list(unit_ids)))
     return [(int(u), int(a), str(c)) for u, a, c in (await session.execute(stmt)).all()]
+
+
+async def notices_sent(session: AsyncSession, data_set_id: int, period: str, kind: str) -> set[int]:
+    """Return the agencies already sent a deadline message of a kind for a data set and period."""
+    stmt = select(NoticeSent.agency_id).where(
+        NoticeSent.data_set_id == data_set_id, NoticeSent.period == period, NoticeSent.kind == kind
+    )
+    return {int(a) for a in (await session.scalars(stmt)).all()}
+
+
+def add_notice(
+    session: AsyncSession, data_set_id: int, period: str, agency_id: int, kind: str, recipients: int
+) -> None:
+    """Remember that an agency got a deadline message (the unique key refuses a second one)."""
+    session.add(
+        NoticeSent(data_set_id=data_set_id, period=period, agency_id=agency_id, kind=kind, recipients=recipients)
+    )
+
+
+def add_import(session: AsyncSession, record: ImportRecord) -> None:
+    """Add a background import record."""
+    session.add(record)
+
+
+async def get_import(session: AsyncSession, import_id: int) -> ImportRecord | None:
+    """Return a background import record."""
+    return await session.get(ImportRecord, import_id)
+
+
+async def value_counts(
+    session: AsyncSession, element_id: int, period_ids_: Sequence[int], unit_ids: Sequence[int]
+) -> list[tuple[int, int, int, int]]:
+    """Return (period, unit, agency, number of values) of an element, also where no report row exists yet."""
+    if not period_ids_ or not unit_ids:
+        return []
+    stmt = (
+        select(DataValue.period_id, DataValue.unit_id, DataValue.agency_id, func.count(DataValue.id))
+        .where(
+            DataValue.data_element_id == element_id,
+            DataValue.period_id.in_(list(period_ids_)),
+            DataValue.unit_id.in_(list(unit_ids)),
+        )
+        .group_by(DataValue.period_id, DataValue.unit_id, DataValue.agency_id)
+    )
+    return [(int(p), int(u), int(a), int(n)) for p, u, a, n in (await session.execute(stmt)).all()]

@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from openpyxl import Workbook
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,9 +19,10 @@ from ioc.core.security import Principal, Role, optional_principal
 from ioc.core.templating import render
 from ioc.core.time import local_today
 
-from . import analytics, excel, repository, service
+from . import analytics, excel, figures, imports, repository, service
 from .constants import (
     API_PREFIX,
+    ASYNC_IMPORT_VALUES,
     MAX_IMPORT_BYTES,
     PAGE_PATH,
     SCOPE_ACCEPT,
@@ -41,11 +42,13 @@ from .schemas import (
     DataValueSetIn,
     DataValueSetRead,
     HistoryRead,
+    ImportRecordRead,
     ImportSummary,
     OutlierRead,
     ReasonInput,
     ReconciliationReport,
     ReportRead,
+    TraceRead,
     UnitMappingRead,
     ValueRow,
 )
@@ -61,6 +64,42 @@ STRATEGY = Query(
     description="all_or_nothing (mặc định / default) | store_valid: chỉ lưu giá trị hợp lệ / store valid values only",
 )
 DRY_RUN = Query(False, alias="dryRun", description="chỉ kiểm tra, không lưu / check without storing")
+BACKGROUND = Query(
+    False,
+    alias="async",
+    description=(
+        f"chạy nền với thanh tiến độ (tự động khi trên {ASYNC_IMPORT_VALUES} giá trị) / "
+        f"run in the background with progress (automatic above {ASYNC_IMPORT_VALUES} values)"
+    ),
+)
+IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": ImportRecordRead, "description": "nhập nền đã xếp hàng / background import queued"}
+}
+
+
+async def _queue_if_large(
+    session: AsyncSession,
+    rows: list[ValueRow],
+    principal: Principal,
+    *,
+    background: bool,
+    dry_run: bool,
+    strategy: ImportStrategy,
+    source: ChangeSource,
+    vietnamese_numbers: bool = False,
+) -> JSONResponse | None:
+    """Hand a large (or explicitly background) import to a job; answer 202 with its progress record."""
+    if dry_run or not (background or len(rows) > ASYNC_IMPORT_VALUES):
+        return None
+    record = await imports.start_import(
+        session, rows, principal, strategy=strategy, source=source, vietnamese_numbers=vietnamese_numbers
+    )
+    await session.commit()
+    return JSONResponse(
+        record.model_dump(mode="json"),
+        status_code=202,
+        headers={"Location": f"/api/v1/data-value-sets/imports/{record.id}"},
+    )
 
 
 async def _body(request: Request) -> bytes:
@@ -131,15 +170,17 @@ def rows_from_csv(data: bytes) -> list[ValueRow]:
 @api_router.post(
     "/data-value-sets",
     response_model=ImportSummary,
+    responses=IMPORT_RESPONSES,
     summary="Nhập số liệu (dataValueSets JSON hoặc CSV) / Import data values",
 )
 async def post_data_value_sets(
     request: Request,
     strategy: ImportStrategy = STRATEGY,
     dry_run: bool = DRY_RUN,
+    background: bool = BACKGROUND,
     principal: Principal = Depends(require_enter),
     session: AsyncSession = Depends(db_session),
-) -> ImportSummary:
+) -> Any:
     """Import values in DHIS2's dataValueSets JSON (or CSV) shape, using our codes."""
     data = await _body(request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -157,12 +198,31 @@ async def post_data_value_sets(
             ) from exc
         rows = rows_from_json(payload)
         source = ChangeSource.JSON
+    queued = await _queue_if_large(
+        session, rows, principal, background=background, dry_run=dry_run, strategy=strategy, source=source
+    )
+    if queued is not None:
+        return queued
     catalog = await repository.load_catalog(session)
     summary = await service.import_rows(
         session, catalog, rows, principal, strategy=strategy, source=source, dry_run=dry_run
     )
     await session.commit()
     return summary
+
+
+@api_router.get(
+    "/data-value-sets/imports/{import_id}",
+    response_model=ImportRecordRead,
+    summary="Tiến độ và kết quả lượt nhập nền / Progress and result of a background import",
+)
+async def get_import(
+    import_id: int,
+    principal: Principal = Depends(require_enter),
+    session: AsyncSession = Depends(db_session),
+) -> ImportRecordRead:
+    """Return how far a background import got and, when done, its summary with every refused row and cell."""
+    return await imports.get_import(session, import_id, principal)
 
 
 @api_router.get("/data-value-sets", response_model=DataValueSetRead, summary="Xuất số liệu / Export data values")
@@ -261,15 +321,19 @@ async def download_template(
 
 
 @api_router.post(
-    f"{API_PREFIX}/excel", response_model=ImportSummary, summary="Nộp mẫu Excel / Upload a filled template"
+    f"{API_PREFIX}/excel",
+    response_model=ImportSummary,
+    responses=IMPORT_RESPONSES,
+    summary="Nộp mẫu Excel / Upload a filled template",
 )
 async def upload_template(
     request: Request,
     strategy: ImportStrategy = STRATEGY,
     dry_run: bool = DRY_RUN,
+    background: bool = BACKGROUND,
     principal: Principal = Depends(require_enter),
     session: AsyncSession = Depends(db_session),
-) -> ImportSummary:
+) -> Any:
     """Read a filled template (multipart field `file`, or the raw body) and import it with row/cell errors."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
@@ -283,9 +347,22 @@ async def upload_template(
         form_strategy = form.get("importStrategy")
         if isinstance(form_strategy, str) and form_strategy in ImportStrategy.__members__.values():
             strategy = ImportStrategy(form_strategy)
+        background = background or form.get("async") in ("true", "1", "on")
     else:
         data = await _body(request)
     _meta, rows = excel.read_template(data)
+    queued = await _queue_if_large(
+        session,
+        rows,
+        principal,
+        background=background,
+        dry_run=dry_run,
+        strategy=strategy,
+        source=ChangeSource.EXCEL,
+        vietnamese_numbers=True,
+    )
+    if queued is not None:
+        return queued
     catalog = await repository.load_catalog(session)
     summary = await service.import_rows(
         session,
@@ -459,12 +536,18 @@ async def get_analytics(
     filter: list[str] = Query([], max_length=4000, description="pe:… hoặc/or ou:…"),
     remap: bool = Query(False, description="quy số liệu đơn vị cũ về đơn vị mới / re-aggregate pre-2025 units"),
     format: str = Query("json", pattern="^(json|xlsx)$"),
+    include_metadata: bool = Query(
+        False,
+        alias="includeMetadata",
+        description="kèm tỷ lệ báo cáo và tình trạng kiểm tra của từng ô (meta.cells) / completeness and rule status",
+    ),
     _principal: Principal = Depends(require_read),
     session: AsyncSession = Depends(db_session),
 ) -> Any:
     """Answer dx × pe × ou with rows and headers, like DHIS2's analytics API; `format=xlsx` for Excel."""
     catalog = await repository.load_catalog(session)
     query = analytics.parse_query(catalog, await repository.indicators(session), dimension, filter, remap)
+    query.include_metadata = include_metadata and format == "json"
     result = await analytics.run(session, catalog, query)
     if format == "xlsx":
         book = Workbook()
@@ -479,6 +562,36 @@ async def get_analytics(
             out.getvalue(), media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="analytics.xlsx"'}
         )
     return result
+
+
+async def _trace(session: AsyncSession, dx: str, pe: str, ou: str) -> TraceRead:
+    catalog = await repository.load_catalog(session)
+    item = analytics.dx_item(catalog, await repository.indicators(session), dx)
+    try:
+        period = parse_period(pe)
+    except InvalidPeriod as exc:
+        raise BadExpression(f"Kỳ '{pe}' không hợp lệ.", f"Period '{pe}' is not valid.", period=pe) from exc
+    unit = catalog.current_unit(ou)
+    if unit is None:
+        raise UnitNotKnown(ou)
+    reports = await figures.trace(session, catalog, [item.numerator, item.denominator], period, unit)
+    return TraceRead(dx=dx, period=period.iso, org_unit=unit.code, reports=reports)
+
+
+@api_router.get(
+    f"{API_PREFIX}/trace",
+    response_model=TraceRead,
+    summary="Nguồn của một số liệu / The submissions behind a figure",
+)
+async def get_trace(
+    dx: str = Query(..., max_length=120, description="chỉ số, chỉ tiêu hoặc CHỈ_TIÊU.PHÂN_TỔ / data item"),
+    pe: str = Query(..., max_length=20),
+    ou: str = Query(..., max_length=20),
+    _principal: Principal = Depends(require_read),
+    session: AsyncSession = Depends(db_session),
+) -> TraceRead:
+    """List the reports (agency, status, who submitted, approved, accepted and when) whose values make a figure."""
+    return await _trace(session, dx, pe, ou)
 
 
 @api_router.get(f"{API_PREFIX}/unit-mapping", response_model=list[UnitMappingRead])
@@ -671,8 +784,40 @@ async def overview_page(
     return render(
         request,
         "indicator/overview.html",
-        {"pack": content, "cards": cards, "completeness": completeness, "mapping_verified": False},
+        {
+            "pack": content,
+            "cards": cards,
+            "completeness": completeness,
+            "mapping_verified": False,
+            "province": province.code if province else "",
+        },
     )
+
+
+@page_router.get(f"{PAGE_PATH}/trace", response_class=HTMLResponse)
+async def trace_page(
+    request: Request,
+    dx: str = Query(..., max_length=120),
+    pe: str = Query(..., max_length=20),
+    ou: str = Query(..., max_length=20),
+    principal: Principal | None = Depends(optional_principal),
+    session: AsyncSession = Depends(db_session),
+) -> HTMLResponse:
+    """The reports behind one figure of the overview, with who submitted, approved and accepted them."""
+    _page_principal(principal, "indicator:read")
+    return render(request, "indicator/trace.html", {"trace": await _trace(session, dx, pe, ou)})
+
+
+@page_router.get(f"{PAGE_PATH}/imports/{{import_id}}", response_class=HTMLResponse)
+async def import_page(
+    request: Request,
+    import_id: int,
+    principal: Principal | None = Depends(optional_principal),
+    session: AsyncSession = Depends(db_session),
+) -> HTMLResponse:
+    """The progress bar of a background import, then its row and cell error report."""
+    user = _page_principal(principal, SCOPE_ENTER)
+    return render(request, "indicator/import.html", {"record": await imports.get_import(session, import_id, user)})
 
 
 @page_router.get(f"{PAGE_PATH}/reconciliation", response_class=HTMLResponse)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .constants import ImportStrategy
+from .constants import ImportState, ImportStrategy
 
 
 class DataValueIn(BaseModel):
@@ -246,3 +246,50 @@ class UnitMappingRead(BaseModel):
     merge_type: str
     weight: float
     verified: bool
+
+
+class ImportRecordRead(BaseModel):
+    """A background import: progress for the page's bar, then the summary with every refused value."""
+
+    id: int
+    status: ImportState
+    source: str
+    strategy: ImportStrategy
+    total: int
+    processed: int
+    percent: int
+    summary: ImportSummary | None = None
+    error: str | None = None
+    created_by: str
+    created_at: datetime
+    finished_at: datetime | None = None
+    page: str = Field(description="trang theo dõi tiến độ / progress page")
+
+
+class TraceRow(BaseModel):
+    """One report behind a figure: whose values, how many, and who submitted, approved and accepted them when."""
+
+    data_set: str
+    period: str
+    org_unit: str
+    unit_name: str
+    agency: str
+    values: int
+    status: str
+    submitted_at: datetime | None = None
+    submitted_by: str | None = None
+    on_time: bool | None = None
+    approved_at: datetime | None = None
+    approved_by: str | None = None
+    accepted_at: datetime | None = None
+    accepted_by: str | None = None
+    link: str = Field(description="biểu nhập của báo cáo / the report's entry form")
+
+
+class TraceRead(BaseModel):
+    """The submissions behind one figure (data item × period × unit)."""
+
+    dx: str
+    period: str
+    org_unit: str
+    reports: list[TraceRow]

@@ -1,5 +1,6 @@
 """Demo data: the four content packs, reporters, and two years of plausible figures for the administrative
-procedures, socio-economic and health packs, with a planted outlier and a late agency for the reconciliation."""
+procedures, socio-economic, health and education packs, with a planted outlier and a late agency for the
+reconciliation."""
 
 from __future__ import annotations
 
@@ -118,6 +119,51 @@ def health_rows(unit: str, months: list[Period], rng: random.Random) -> list[Val
     return rows
 
 
+def school_years(today: date) -> list[Period]:
+    """Return the current school year and the one before (start-of-year reports as of 30 September)."""
+    current = period_containing(PeriodType.SCHOOL_YEAR, today)
+    return [current.previous(), current]
+
+
+# Demo orders of magnitude for a province of about 3 million people (not official figures): students per
+# level, students per class, teachers per class, schools (public, private).
+EDUCATION_LEVELS = {
+    "PRIMARY": (250_000, 32, 1.45, (520, 12)),
+    "LOWER_SEC": (190_000, 38, 1.9, (265, 6)),
+    "UPPER_SEC": (105_000, 40, 2.25, (78, 11)),
+}
+
+
+def education_rows(years: list[Period], rng: random.Random) -> list[ValueRow]:
+    """Generate province-level school statistics: schools, classes, teachers, students by level and sex, graduates."""
+    rows: list[ValueRow] = []
+
+    def add(element: str, period: str, coc: str, value: int) -> None:
+        rows.append(ValueRow(data_element=element, period=period, org_unit="80", coc=coc, value=value))
+
+    for index, year in enumerate(years):
+        growth = 1 + index * 0.012
+        for level, (students, per_class, teachers_per_class, (public, private)) in EDUCATION_LEVELS.items():
+            total = int(students * growth * rng.uniform(0.98, 1.02))
+            female = int(total * rng.uniform(0.475, 0.492))
+            classes = round(total / per_class)
+            private_classes = round(classes * private / (public + private) * 0.6)
+            teachers = round(classes * teachers_per_class * rng.uniform(0.97, 1.03))
+            female_teachers = int(teachers * rng.uniform(0.62, 0.78))
+            add("ED_SCHOOLS", year.iso, f"{level}_PUBLIC", public)
+            add("ED_SCHOOLS", year.iso, f"{level}_PRIVATE", private + index)
+            add("ED_CLASSES", year.iso, f"{level}_PUBLIC", classes - private_classes)
+            add("ED_CLASSES", year.iso, f"{level}_PRIVATE", private_classes)
+            add("ED_STUDENTS", year.iso, f"{level}_FEMALE", female)
+            add("ED_STUDENTS", year.iso, f"{level}_MALE", total - female)
+            add("ED_TEACHERS", year.iso, f"{level}_FEMALE", female_teachers)
+            add("ED_TEACHERS", year.iso, f"{level}_MALE", teachers - female_teachers)
+        candidates = int(EDUCATION_LEVELS["UPPER_SEC"][0] * growth / 3 * rng.uniform(0.95, 1.0))
+        add("ED_GRAD_CANDIDATES", year.iso, "default", candidates)
+        add("ED_GRADUATES", year.iso, "default", int(candidates * rng.uniform(0.985, 0.996)))
+    return rows
+
+
 async def seed_demo(ctx: SeedContext) -> None:
     """Load the packs and two years of demo figures; a second run changes nothing."""
     session = ctx.session
@@ -167,6 +213,7 @@ async def seed_figures(session: AsyncSession, catalog: Catalog, months: list[Per
             )
             carried.value = int(carried.value) + int(row.value) - int(row.value) // 10
     rows.extend(socio_economic_rows(months, rng))
+    rows.extend(education_rows(school_years(today), rng))
     quarters = sorted({period_containing(PeriodType.QUARTERLY, m.start) for m in months})
     for quarter in quarters[:-1]:
         for group, base in (

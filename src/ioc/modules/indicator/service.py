@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ioc.core.events import record_event
 from ioc.core.security import Principal, Role
 from ioc.core.time import local_today, to_local, utc_now
 from ioc.modules import org_unit
@@ -45,6 +46,15 @@ from .constants import (
     OutlierMethod,
     ReportStatus,
     ValueType,
+)
+from .events import (
+    ImportCompleted,
+    ReportAccepted,
+    ReportApproved,
+    ReportEvent,
+    ReportReturned,
+    ReportSubmitted,
+    ReportUnlocked,
 )
 from .exceptions import (
     BadPeriod,
@@ -587,10 +597,13 @@ async def import_rows(
     vietnamese_numbers: bool = False,
     today: date | None = None,
     check_calendar: bool = True,
+    import_id: int | None = None,
+    publish: bool = True,
 ) -> ImportSummary:
     """Check every value, then store the good ones (all-or-nothing unless asked otherwise) with history.
 
-    `check_calendar=False` (demo seed and history loads only) accepts periods outside the open window.
+    `check_calendar=False` (demo seed and history loads only) accepts periods outside the open window;
+    `publish=False` leaves the `indicator.import_completed` event to the caller (a background import's steps).
     """
     day = (today or local_today()) if check_calendar else None
     conflicts: list[ImportConflict] = []
@@ -664,6 +677,23 @@ async def import_rows(
     )
     if summary.violations and summary.status == "SUCCESS":
         summary.status = "WARNING"
+    # The demo seed loads years of history; its values are not news to anyone.
+    if publish and source is not ChangeSource.SEED and summary.imported + summary.updated + summary.deleted:
+        record_event(
+            session,
+            ImportCompleted(
+                import_id=import_id,
+                source=source.value,
+                status=summary.status,
+                data_sets=sorted({i.data_set.code for i, _a in good}),
+                periods=sorted({i.period.iso for i, _a in good}),
+                total=summary.total,
+                imported=summary.imported,
+                updated=summary.updated,
+                deleted=summary.deleted,
+                refused=summary.refused,
+            ),
+        )
     return summary
 
 
@@ -994,7 +1024,36 @@ async def transition(
     else:
         raise InvalidReportTransition(action, status.value)
     await session.flush()
+    _record_transition(session, catalog, key, row, action, status)
     return report_read(catalog, key, row)
+
+
+TRANSITION_EVENTS: dict[str, type[ReportEvent]] = {
+    "approve": ReportApproved,
+    "return": ReportReturned,
+    "accept": ReportAccepted,
+    "unlock": ReportUnlocked,
+}
+
+
+def _record_transition(
+    session: AsyncSession, catalog: Catalog, key: ReportKey, row: ReportRow, action: str, before: ReportStatus
+) -> None:
+    """Publish the workflow step (codes only: no names, no reason text)."""
+    fields: dict[str, Any] = {
+        "report_id": row.id,
+        "data_set": key.data_set.code,
+        "period": key.period.iso,
+        "org_unit": key.unit.code,
+        "agency": catalog.agency_codes.get(key.agency_id, str(key.agency_id)),
+        "status": row.status,
+        "from_status": before.value,
+        "occurred_at": utc_now(),
+    }
+    if action == "submit":
+        record_event(session, ReportSubmitted(**fields, on_time=bool(row.on_time)))
+    else:
+        record_event(session, TRANSITION_EVENTS[action](**fields))
 
 
 # --- outliers -------------------------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -20,7 +22,36 @@ from .mqtt import config_from_settings, publish
 from .schemas import DeviceImportReport, DeviceToken
 from .simulator import LiveRun
 
+log = logging.getLogger(__name__)
 FILE_ARGUMENT = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+# The server's demo activity sends a round as often as `ioc simulate` does by default (6 per minute) and
+# starts a new pollution episode every two hours, so that a video wall left on keeps showing one.
+DEMO_ROUND_SECONDS = 10.0
+DEMO_EPISODE_EVERY = timedelta(hours=2)
+
+
+async def ingest_round(runtime: Runtime, run: LiveRun, now: datetime) -> int:
+    """Ingest one round of the live simulation in this process; return the number of stations that spoke."""
+    messages = [
+        InboundMessage(payload=body, source=IngestSource.EMBEDDED, device_code=station.code, received_at=now)
+        for station, body in run.messages(now)
+    ]
+    await ingest.ingest_messages(runtime, messages)
+    return len(messages)
+
+
+async def demo_activity(runtime: Runtime) -> None:
+    """Make the demo stations publish live readings in the server process until cancelled (IOC_DEMO_ACTIVITY)."""
+    run = LiveRun(started=utc_now())
+    while True:
+        now = utc_now()
+        if now - run.started >= DEMO_EPISODE_EVERY:
+            run = LiveRun(started=now)
+        try:
+            await ingest_round(runtime, run, now)
+        except Exception:  # a busy database must not end the demo: the next round tries again
+            log.exception("demo readings round failed")
+        await asyncio.sleep(DEMO_ROUND_SECONDS)
 
 
 @click.command("simulate")
@@ -44,19 +75,15 @@ def simulate_command(duration: float, rate: float, once: bool, episode: bool, in
         rounds = 0
         while True:
             now = utc_now()
-            items = run.messages(now)
             if config is not None:
+                items = run.messages(now)
                 await publish(config, [(f"{config.topic_prefix}/{s.code}", body) for s, body in items])
-                where = f"MQTT {config.host}:{config.port}"
+                where, count = f"MQTT {config.host}:{config.port}", len(items)
             else:
-                messages = [
-                    InboundMessage(payload=body, source=IngestSource.EMBEDDED, device_code=s.code, received_at=now)
-                    for s, body in items
-                ]
-                await ingest.ingest_messages(runtime, messages)
+                count = await ingest_round(runtime, run, now)
                 where = "trong tiến trình / in-process"
             rounds += 1
-            click.echo(f"{now:%H:%M:%S} UTC: {len(items)} trạm / stations → {where}")
+            click.echo(f"{now:%H:%M:%S} UTC: {count} trạm / stations → {where}")
             if once or (duration and time.monotonic() - started >= duration):
                 return rounds
             await asyncio.sleep(60.0 / rate)

@@ -7,7 +7,7 @@ from pathlib import Path
 from ioc.core.module import Manifest, NavEntry, Scope
 from ioc.core.security import Role
 
-from .commands import simulate_command, telemetry_group
+from .commands import demo_activity, simulate_command, telemetry_group
 from .constants import PAGE_DEAD_LETTERS, PAGE_DEVICES, SCOPE_ADMIN, SCOPE_READ, TITLE_EN, TITLE_VI
 from .mqtt import start_ingestion, stop_ingestion
 from .router import api_router, page_router
@@ -62,6 +62,7 @@ manifest = Manifest(
     seed=seed_demo,
     on_startup=start_ingestion,
     on_shutdown=stop_ingestion,
+    demo_activity=demo_activity,
     commands=(simulate_command, telemetry_group),
     package_dir=Path(__file__).parent,
 )
