@@ -31,6 +31,16 @@ def test_default_secret_is_refused_outside_development(monkeypatch: pytest.Monke
     load_settings().check_safe()
 
 
+def test_demo_activity_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOC_ENV", "production")
+    monkeypatch.setenv("IOC_SECRET_KEY", "a-real-secret-of-the-province")
+    monkeypatch.setenv("IOC_DEMO_ACTIVITY", "true")
+    with pytest.raises(SettingsError, match="IOC_DEMO_ACTIVITY"):
+        load_settings().check_safe()
+    monkeypatch.setenv("IOC_DEMO_ACTIVITY", "false")
+    load_settings().check_safe()
+
+
 def test_development_accepts_the_default_secret() -> None:
     load_settings(env=Environment.DEVELOPMENT).check_safe()
 

@@ -100,12 +100,18 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / 'ioc.sqlite3').as_posix()}"
 
     def check_safe(self) -> None:
-        """Refuse to run outside development with the default secret."""
+        """Refuse to run outside development with the default secret, and in production with demo activity."""
         if self.env is not Environment.DEVELOPMENT and self.secret_key == DEFAULT_SECRET_KEY:
             raise SettingsError(
                 "IOC_SECRET_KEY còn là giá trị mặc định; đặt một khoá bí mật riêng trước khi chạy "
                 f"ở môi trường '{self.env}'. / IOC_SECRET_KEY is the default; set your own secret "
                 f"before running in '{self.env}'."
+            )
+        if self.env is Environment.PRODUCTION and self.demo_activity:
+            # Demo activity submits made-up citizen reports and readings: never into a province's real data.
+            raise SettingsError(
+                "IOC_DEMO_ACTIVITY tạo phản ánh và số liệu giả; không được bật ở môi trường production. / "
+                "IOC_DEMO_ACTIVITY makes up citizen reports and readings; it cannot be on in production."
             )
 
 
