@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -42,6 +43,7 @@ def make_station(runtime: Runtime) -> StationFactory:
         kind: StationKind = StationKind.AIR,
         keys: tuple[str, ...] = AIR_KEYS,
         water_class: WaterClass | None = None,
+        **settings: Any,
     ) -> StationRead:
         device = DeviceCreate(
             code=code,
@@ -54,7 +56,14 @@ def make_station(runtime: Runtime) -> StationFactory:
             await create_device(session, device)
             return await create_station(
                 session,
-                StationCreate(code=code, name=f"Trạm {code}", kind=kind, device_code=code, water_class=water_class),
+                StationCreate(
+                    code=code,
+                    name=f"Trạm {code}",
+                    kind=kind,
+                    device_code=code,
+                    water_class=water_class,
+                    **settings,
+                ),
             )
 
     return factory

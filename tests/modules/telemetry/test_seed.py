@@ -47,9 +47,9 @@ async def pm25_values(runtime: Runtime, code: str) -> list[float]:
         return list(rows)
 
 
-async def test_the_demo_seeds_14_stations_in_communes_with_a_week_of_history_once(runtime: Runtime) -> None:
+async def test_the_demo_seeds_15_stations_in_communes_with_a_week_of_history_once(runtime: Runtime) -> None:
     messages = await run_seeds(runtime)
-    assert "14 trạm mới" in messages[-1]
+    assert "15 trạm mới" in messages[-1]
     first = await pm25_values(runtime, "KK-TANNINH")
     again = await run_seeds(runtime)
     assert "0 trạm mới" in again[-1]
@@ -60,7 +60,7 @@ async def test_the_demo_seeds_14_stations_in_communes_with_a_week_of_history_onc
         hours = await session.scalar(select(func.count()).select_from(RollupHour))
         silent = await service.get_device(session, "KK-CANGIUOC")
         busy = await service.get_device(session, "KK-TANNINH")
-    assert len(devices) == 14
+    assert len(devices) == len(STATIONS) == 15
     assert sum(d.code.startswith("KK-") for d in devices) == 8
     assert all(d.unit_code for d in devices), [d.code for d in devices if not d.unit_code]
     assert readings_count

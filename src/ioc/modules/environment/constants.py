@@ -66,6 +66,14 @@ class Regulation(StrEnum):
 
     QCVN_05_2023 = "QCVN_05_2023"
     QCVN_08_2023 = "QCVN_08_2023"
+    QCVN_40_2011 = "QCVN_40_2011"
+
+
+class DischargeColumn(StrEnum):
+    """Columns of QCVN 40:2011/BTNMT Bảng 1: A for discharges into water used for domestic supply, B otherwise."""
+
+    A = "A"
+    B = "B"
 
 
 class LimitPeriod(StrEnum):
@@ -141,7 +149,16 @@ WATER_PARAMETERS: Final = {
     "nh4": "N-NH4",
     "temp": "temperature",
     "water_temp": "temperature",
+    "tn": "TN",
+    "tp": "TP",
+    "color": "colour",
+    "colour": "colour",
+    "coliform": "Coliform",
 }
+
+
+STATION_EDIT_PATH: Final = "/environment/stations/{code}/edit"
+STATION_NEW_PATH: Final = "/environment/stations/new"
 
 
 class ReportFormat(StrEnum):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import case, select, update
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.core.events import record_event
 from ioc.core.jobs import schedule_job
-from ioc.core.time import to_local, utc_now
+from ioc.core.time import PROVINCE_TZ, to_local, utc_now
 from ioc.modules import telemetry
 
 from .constants import (
@@ -28,15 +28,17 @@ from .constants import (
     RECOMPUTE_WINDOW_SECONDS,
     AqiPeriod,
     AqiStandard,
+    DischargeColumn,
     LimitKind,
     LimitPeriod,
     Pollutant,
     Regulation,
     StationKind,
 )
+from .discharge import limits_for
 from .events import ExceedanceCleared, ExceedanceDetected, IndexComputed
 from .exceptions import CalculationRejected
-from .indices import vn_aqi, vn_wqi
+from .indices import us_aqi, vn_aqi, vn_wqi
 from .indices.common import (
     HOURS_PER_8H,
     HOURS_PER_DAY,
@@ -47,7 +49,7 @@ from .indices.common import (
     derive_inputs,
 )
 from .limits import AIR_TABLE_1, WATER_TABLE_1, WATER_TABLE_2, Limit, compare
-from .models import Exceedance, IndexHour, Station, StationStream
+from .models import Exceedance, IndexDay, IndexHour, Station, StationStream
 from .stations import stations_for_datastreams
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,18 @@ AIR_PERIODS: Mapping[LimitPeriod, tuple[int, int]] = {
     LimitPeriod.H24: (HOURS_PER_DAY, MIN_HOURS_PER_DAY),
 }
 POLLUTANTS = {p.value: p for p in Pollutant}
+WQI = "VN_WQI"
+# µg/m³ → the EPA's ppm/ppb at 25 °C and 760 mmHg (40 CFR 50.3 reference conditions, also those of QCVN 05:2023):
+# ppb = µg/m³ × 24.45 / molar mass (g/mol); O3 and CO are then divided by 1000 for ppm (EPA-454/B-24-002 units).
+MOLAR_VOLUME = Decimal("24.45")
+US_FACTORS: Mapping[Pollutant, Decimal] = {
+    Pollutant.PM25: Decimal(1),
+    Pollutant.PM10: Decimal(1),
+    Pollutant.O3: MOLAR_VOLUME / Decimal("48.00") / 1000,
+    Pollutant.CO: MOLAR_VOLUME / Decimal("28.01") / 1000,
+    Pollutant.NO2: MOLAR_VOLUME / Decimal("46.01"),
+    Pollutant.SO2: MOLAR_VOLUME / Decimal("64.07"),
+}
 
 
 def hour_of(moment: datetime) -> datetime:
@@ -125,25 +139,65 @@ def as_decimals(series: Mapping[str, Mapping[datetime, float]]) -> dict[str, dic
     return {p: {h: _dec(v) for h, v in values.items()} for p, values in series.items()}
 
 
-def air_index(series: Mapping[str, Mapping[datetime, Decimal]], hour: datetime) -> HourIndex | None:
-    """Compute the hourly VN_AQI of an hour from hourly means per parameter (NowCast for particles)."""
-    hours = [hour - HOUR * i for i in range(NOWCAST_HOURS - 1, -1, -1)]
+def _hourly_columns(
+    series: Mapping[str, Mapping[datetime, Decimal]], hours: Sequence[datetime], factors: Mapping[Pollutant, Decimal]
+) -> dict[Pollutant, list[Decimal | None]]:
     hourly: dict[Pollutant, list[Decimal | None]] = {}
     for parameter, values in series.items():
         pollutant = POLLUTANTS.get(parameter)
         if pollutant is None:
             continue
-        column = [values.get(h) for h in hours]
+        factor = factors.get(pollutant, Decimal(1))
+        column = [None if values.get(h) is None else values[h] * factor for h in hours]
         if any(v is not None for v in column):
             hourly[pollutant] = column
+    return hourly
+
+
+def air_index(
+    series: Mapping[str, Mapping[datetime, Decimal]], hour: datetime, standard: AqiStandard = AqiStandard.VN_AQI
+) -> HourIndex | None:
+    """Compute the hourly VN_AQI (or US AQI, from µg/m³ converted to ppm/ppb) of an hour (NowCast for particles)."""
+    hours = [hour - HOUR * i for i in range(NOWCAST_HOURS - 1, -1, -1)]
+    us = standard is AqiStandard.US_AQI
+    hourly = _hourly_columns(series, hours, US_FACTORS if us else {})
     if not hourly:
         return None
+    module = us_aqi if us else vn_aqi
     try:
-        derived = derive_inputs(hourly, AqiPeriod.HOUR, vn_aqi.DERIVATION[AqiPeriod.HOUR], vn_aqi.NOWCAST_SOURCE)
-        result = vn_aqi.calculate(derived.values, AqiPeriod.HOUR, tuple(derived.notes))
+        derived = derive_inputs(hourly, AqiPeriod.HOUR, module.DERIVATION[AqiPeriod.HOUR], module.NOWCAST_SOURCE)
+        result = module.calculate(derived.values, AqiPeriod.HOUR, tuple(derived.notes))
     except CalculationRejected:
         return None  # e.g. no PM2.5/PM10 NowCast: 2 of the last 3 hours missing (Decision 1459)
-    return HourIndex(AqiStandard.VN_AQI, result.aqi, result.category, result.dominant.value)
+    return HourIndex(standard, result.aqi, result.category, result.dominant.value)
+
+
+def local_day_start(day: date) -> datetime:
+    """Return the UTC moment a local (Asia/Ho_Chi_Minh) day starts."""
+    return datetime.combine(day, time(0), tzinfo=PROVINCE_TZ).astimezone(UTC)
+
+
+def day_index(
+    series: Mapping[str, Mapping[datetime, Decimal]], day: date, standard: AqiStandard = AqiStandard.VN_AQI
+) -> HourIndex | None:
+    """Compute a local day's air index: Decision 1459 mục 2.2.2 (hours 01:00 → 00:00) or the EPA daily AQI.
+
+    The day's 24 hours come with the 7 before them for the 8-hour O3 (and CO) means; the minimum-data rules
+    (18 of 24 hours, 6 of 8 per 8-hour mean, PM mandatory for VN_AQI) are those of `derive_inputs`.
+    """
+    start = local_day_start(day)
+    hours = [start + HOUR * i for i in range(-(HOURS_PER_8H - 1), HOURS_PER_DAY)]
+    us = standard is AqiStandard.US_AQI
+    hourly = _hourly_columns(series, hours, US_FACTORS if us else {})
+    if not hourly:
+        return None
+    module = us_aqi if us else vn_aqi
+    try:
+        derived = derive_inputs(hourly, AqiPeriod.DAY, module.DERIVATION[AqiPeriod.DAY], module.NOWCAST_SOURCE)
+        result = module.calculate(derived.values, AqiPeriod.DAY, tuple(derived.notes))
+    except CalculationRejected:
+        return None  # too few hours (18 of 24) or no PM at all
+    return HourIndex(standard, result.aqi, result.category, result.dominant.value)
 
 
 def water_index(series: Mapping[str, Mapping[datetime, Decimal]], hour: datetime) -> HourIndex | None:
@@ -157,7 +211,7 @@ def water_index(series: Mapping[str, Mapping[datetime, Decimal]], hour: datetime
         result = vn_wqi.calculate(values)
     except CalculationRejected:
         return None  # fewer than 3 groups or 3 group IV parameters ([L] rule, reference §3.5)
-    return HourIndex("VN_WQI", result.wqi, result.category, None)
+    return HourIndex(WQI, result.wqi, result.category, None)
 
 
 def window_mean(values: Mapping[datetime, float], hour: datetime, hours: int, minimum: int) -> float | None:
@@ -230,6 +284,35 @@ def water_checks(
     return checks
 
 
+def discharge_checks(series: Mapping[str, Mapping[datetime, float]], hour: datetime, station: Station) -> list[Check]:
+    """Compare an hour's means of a wastewater discharge with QCVN 40:2011 Bảng 1 (Cmax = C × Kq × Kf)."""
+    if station.discharge_column is None:
+        return []
+    table = limits_for(
+        DischargeColumn(station.discharge_column),
+        1 if station.kq is None else station.kq,
+        1 if station.kf is None else station.kf,
+    )
+    checks: list[Check] = []
+    for parameter, values in series.items():
+        limit = table.get(parameter)
+        if limit is None or hour not in values:
+            continue
+        value = values[hour]
+        exceeded = compare(limit, value).exceeded
+        checks.append(Check(parameter, Regulation.QCVN_40_2011, LimitPeriod.H1.value, value, limit, exceeded))
+    return checks
+
+
+def standards_of(station: Station) -> tuple[str, ...]:
+    """Return the indices a station gets: VN_AQI (and US AQI when enabled) for air, VN_WQI for surface water."""
+    if station.kind == StationKind.AIR.value:
+        return (AqiStandard.VN_AQI.value, AqiStandard.US_AQI.value) if station.us_aqi else (AqiStandard.VN_AQI.value,)
+    if station.kind == StationKind.SURFACE_WATER.value:
+        return (WQI,)
+    return ()  # VN_WQI describes surface water (Decision 1460), not effluent: wastewater is judged by QCVN 40
+
+
 def _limit_number(limit: Limit, value: float) -> float:
     if limit.kind is LimitKind.RANGE and limit.high is not None and value > float(limit.high):
         return float(limit.high)
@@ -251,14 +334,18 @@ async def evaluate_station(session: AsyncSession, station_id: int, now: datetime
     first = min(first, current_hour)
     streams = list(await session.scalars(select(StationStream).where(StationStream.station_id == station.id)))
     by_id = {s.datastream_id: s.parameter for s in streams}
+    kind = StationKind(station.kind)
+    standards = standards_of(station)
+    # Daily indices of the local days the changed hours (and the hour before them) belong to, once those days ended.
+    days = _ended_days(first - HOUR, current_hour, now) if kind is StationKind.AIR else []
+    read_from = first - HOUR * LOOKBACK_HOURS
+    if days:
+        read_from = min(read_from, local_day_start(days[0]) - HOUR * (HOURS_PER_8H - 1))
     # Hours that changed (and the one before the current, which the minutely rollup may not have caught up
     # with) come from the raw readings; the look-back hours before them from telemetry's hourly rollups.
     raw_from = min(first, current_hour - HOUR)
-    means = await telemetry.hourly_means(
-        session, list(by_id), first - HOUR * LOOKBACK_HOURS, current_hour + HOUR, raw_from=raw_from
-    )
+    means = await telemetry.hourly_means(session, list(by_id), read_from, current_hour + HOUR, raw_from=raw_from)
     series: dict[str, dict[datetime, float]] = {by_id[ds]: values for ds, values in means.items() if ds in by_id}
-    kind = StationKind(station.kind)
     hours: list[datetime] = []
     moment = first
     while moment <= current_hour:
@@ -272,25 +359,33 @@ async def evaluate_station(session: AsyncSession, station_id: int, now: datetime
     }
     decimals = as_decimals(series)
     for hour in hours:
-        computed = air_index(decimals, hour) if kind is StationKind.AIR else water_index(decimals, hour)
+        computed: list[HourIndex] = []
+        for standard in standards:
+            found = water_index(decimals, hour) if standard == WQI else air_index(decimals, hour, AqiStandard(standard))
+            if found is not None:
+                computed.append(found)
         await _store_index(session, station.id, hour, computed, stored)
+    for day in days:
+        for standard in standards:
+            await _store_day(session, station, day, day_index(decimals, day, AqiStandard(standard)))
     await _update_current(session, station, now)
-    if kind is not StationKind.WASTEWATER:  # QCVN 40:2011 (wastewater) is not in the reference: no checks
-        open_rows = {
-            (row.parameter, row.period): row
-            for row in await session.scalars(
-                select(Exceedance).where(Exceedance.station_id == station.id, Exceedance.ended_at.is_(None))
-            )
-        }
-        start = station.evaluated_until or first
-        for hour in hours:
-            if hour < start:
-                continue
-            if kind is StationKind.AIR:
-                checks = air_checks(series, hour)
-            else:
-                checks = water_checks(series, hour, station.water_class)
-            _apply_checks(session, station, checks, min(hour + HOUR, now), open_rows)
+    open_rows = {
+        (row.parameter, row.period): row
+        for row in await session.scalars(
+            select(Exceedance).where(Exceedance.station_id == station.id, Exceedance.ended_at.is_(None))
+        )
+    }
+    start = station.evaluated_until or first
+    for hour in hours:
+        if hour < start:
+            continue
+        if kind is StationKind.AIR:
+            checks = air_checks(series, hour)
+        elif kind is StationKind.SURFACE_WATER:
+            checks = water_checks(series, hour, station.water_class)
+        else:
+            checks = discharge_checks(series, hour, station)
+        _apply_checks(session, station, checks, min(hour + HOUR, now), open_rows)
     station.evaluated_until = max(station.evaluated_until or current_hour, current_hour)
     # Clear the mark unless newer readings moved it meanwhile (their own job will run).
     clear = update(Station).where(Station.id == station.id)
@@ -298,6 +393,18 @@ async def evaluate_station(session: AsyncSession, station_id: int, now: datetime
         clear = clear.where(Station.dirty_from == dirty)
     await session.execute(clear.values(dirty_from=None).execution_options(synchronize_session=False))
     await session.flush()
+
+
+def _ended_days(since: datetime, current_hour: datetime, now: datetime) -> list[date]:
+    """Return the local days from the one holding `since` to the current one that have ended by `now`."""
+    day = to_local(since).date()
+    last = to_local(current_hour).date()
+    found: list[date] = []
+    while day <= last:
+        if local_day_start(day + timedelta(days=1)) <= now:
+            found.append(day)
+        day += timedelta(days=1)
+    return found
 
 
 async def schedule_now(session: AsyncSession, station_id: int) -> None:
@@ -311,63 +418,118 @@ async def _store_index(
     session: AsyncSession,
     station_id: int,
     hour: datetime,
-    computed: HourIndex | None,
+    computed: Sequence[HourIndex],
     stored: dict[tuple[datetime, str], IndexHour],
 ) -> None:
-    standard = str(computed.standard) if computed else None
-    for key in [k for k in stored if k[0] == hour and k[1] != standard]:
+    standards = {str(item.standard) for item in computed}
+    for key in [k for k in stored if k[0] == hour and k[1] not in standards]:
         await session.delete(stored.pop(key))
-    if computed is None or standard is None:
+    for item in computed:
+        standard = str(item.standard)
+        row = stored.get((hour, standard))
+        if row is None:
+            row = IndexHour(station_id=station_id, standard=standard, hour=hour, value=item.value)
+            session.add(row)
+            stored[(hour, standard)] = row
+        row.value = item.value
+        row.category = item.category.code
+        row.dominant = item.dominant
+
+
+async def _store_day(session: AsyncSession, station: Station, day: date, computed: HourIndex | None) -> None:
+    """Store (or remove) a station's daily index and publish it when it is new or changed."""
+    if computed is None:
+        return  # too few hours: an index stored earlier stays (late data only adds hours)
+    standard = str(computed.standard)
+    row = await session.get(IndexDay, (station.id, standard, day))
+    if row is not None and row.value == computed.value:
         return
-    row = stored.get((hour, standard))
     if row is None:
-        row = IndexHour(station_id=station_id, standard=standard, hour=hour, value=computed.value)
+        row = IndexDay(station_id=station.id, standard=standard, day=day, value=computed.value)
         session.add(row)
-        stored[(hour, standard)] = row
     row.value = computed.value
     row.category = computed.category.code
     row.dominant = computed.dominant
+    record_event(
+        session,
+        IndexComputed(
+            station_id=station.id,
+            station_code=station.code,
+            unit_code=station.unit_code,
+            standard=standard,
+            period=AqiPeriod.DAY.value,
+            value=computed.value,
+            category=computed.category.code,
+            computed_for=local_day_start(day),
+        ),
+    )
 
 
 def category_of(standard: str, value: int) -> Category:
-    """Return the category of an index value of a standard (VN_WQI or an air index)."""
-    return vn_wqi.category(value) if standard == "VN_WQI" else vn_aqi.category(value)
+    """Return the category of an index value of a standard (VN_WQI, US_AQI or VN_AQI)."""
+    if standard == WQI:
+        return vn_wqi.category(value)
+    return us_aqi.category(value) if standard == AqiStandard.US_AQI.value else vn_aqi.category(value)
+
+
+async def _latest_hour(session: AsyncSession, station_id: int, standard: str, since: datetime) -> IndexHour | None:
+    return await session.scalar(
+        select(IndexHour)
+        .where(IndexHour.station_id == station_id, IndexHour.standard == standard, IndexHour.hour >= since)
+        .order_by(IndexHour.hour.desc())
+        .limit(1)
+    )
+
+
+def _index_event(station: Station, row: IndexHour, category: Category) -> IndexComputed:
+    return IndexComputed(
+        station_id=station.id,
+        station_code=station.code,
+        unit_code=station.unit_code,
+        standard=row.standard,
+        period=AqiPeriod.HOUR.value,
+        value=row.value,
+        category=category.code,
+        computed_for=row.hour,
+    )
 
 
 async def _update_current(session: AsyncSession, station: Station, now: datetime) -> None:
     await session.flush()
-    latest = await session.scalar(
-        select(IndexHour)
-        .where(IndexHour.station_id == station.id, IndexHour.hour >= hour_of(now) - CURRENT_INDEX_MAX_AGE)
-        .order_by(IndexHour.hour.desc())
-        .limit(1)
-    )
+    standards = standards_of(station)
+    since = hour_of(now) - CURRENT_INDEX_MAX_AGE
+    latest = await _latest_hour(session, station.id, standards[0], since) if standards else None
     before = (station.index_standard, station.index_value)
     if latest is None:
         station.index_standard = station.index_value = station.index_category = None
         station.index_colour = station.index_dominant = station.index_at = None
-        return
-    category = category_of(latest.standard, latest.value)
-    station.index_standard = latest.standard
-    station.index_value = latest.value
-    station.index_category = category.code
-    station.index_colour = category.hex
-    station.index_dominant = latest.dominant
-    station.index_at = latest.hour
-    if before != (latest.standard, latest.value):
-        record_event(
-            session,
-            IndexComputed(
-                station_id=station.id,
-                station_code=station.code,
-                unit_code=station.unit_code,
-                standard=latest.standard,
-                period=AqiPeriod.HOUR.value,
-                value=latest.value,
-                category=category.code,
-                computed_for=latest.hour,
-            ),
+    else:
+        category = category_of(latest.standard, latest.value)
+        station.index_standard = latest.standard
+        station.index_value = latest.value
+        station.index_category = category.code
+        station.index_colour = category.hex
+        station.index_dominant = latest.dominant
+        station.index_at = latest.hour
+        if before != (latest.standard, latest.value):
+            record_event(session, _index_event(station, latest, category))
+    us = AqiStandard.US_AQI.value
+    us_latest = await _latest_hour(session, station.id, us, since) if us in standards else None
+    us_before = station.us_index_value
+    station.us_index_value = us_latest.value if us_latest else None
+    station.us_index_category = us_latest.category if us_latest else None
+    if us_latest is not None and us_before != us_latest.value:
+        record_event(session, _index_event(station, us_latest, category_of(us, us_latest.value)))
+    if standards and standards[0] != WQI:
+        day = await session.scalar(
+            select(IndexDay)
+            .where(IndexDay.station_id == station.id, IndexDay.standard == standards[0])
+            .order_by(IndexDay.day.desc())
+            .limit(1)
         )
+        station.day_index_value = day.value if day else None
+        station.day_index_category = day.category if day else None
+        station.day_index_day = day.day if day else None
 
 
 def _apply_checks(

@@ -96,3 +96,9 @@ class InvalidReportPeriod(BadRequest):
             "Kỳ báo cáo không hợp lệ (ngày/tháng trong tương lai hoặc sai định dạng).",
             "Invalid report period (a future day or month, or a malformed one).",
         )
+
+
+class StationInvalid(CalculationRejected):
+    """A station form or request breaks a rule; each problem names its field, for inline messages."""
+
+    code = "environment_station_invalid"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ioc.core.module import KpiTile, Manifest, MapLayer, NavEntry, Scope
+from ioc.core.module import FeedEntry, KpiTile, Manifest, MapLayer, NavEntry, Scope
 from ioc.core.security import Role
 
 from .constants import (
@@ -124,5 +124,6 @@ manifest = Manifest(
             order=40,
         ),
     ),
+    feed=(FeedEntry("environment.exceedance_detected", link=f"{STATIONS_PAGE_PATH}/{{station_code}}"),),
     package_dir=Path(__file__).parent,
 )

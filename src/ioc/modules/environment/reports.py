@@ -21,13 +21,13 @@ from ioc.core.documents import ReportPdf
 from ioc.core.time import PROVINCE_TZ, local_today, to_local, utc_now
 from ioc.modules import telemetry
 
-from . import stations
-from .constants import REPORT_MAX_DAYS, AqiPeriod, Pollutant, StationKind
-from .exceptions import CalculationRejected, InvalidReportPeriod
-from .indices import vn_aqi
-from .indices.common import HOURS_PER_8H, derive_inputs
-from .models import Exceedance, IndexHour
+from . import evaluation, stations
+from .constants import REPORT_MAX_DAYS, AqiStandard, StationKind
+from .exceptions import InvalidReportPeriod
+from .indices.common import HOURS_PER_8H
+from .models import Exceedance, IndexDay, IndexHour
 from .schemas import ExceedanceRead, StationRead
+from .views import primary_standard
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HOUR = timedelta(hours=1)
@@ -83,31 +83,47 @@ async def _exceedances(session: AsyncSession, station_id: int, start: datetime, 
     return [ExceedanceRead.model_validate(row) for row in rows]
 
 
-async def _index_hours(session: AsyncSession, station_id: int, start: datetime, end: datetime) -> dict[datetime, int]:
+async def _index_hours(
+    session: AsyncSession, station: StationRead, start: datetime, end: datetime
+) -> dict[datetime, int]:
+    standard = primary_standard(station)
     rows = await session.execute(
         select(IndexHour.hour, IndexHour.value).where(
-            IndexHour.station_id == station_id, IndexHour.hour >= start, IndexHour.hour < end
+            IndexHour.station_id == station.id,
+            IndexHour.standard == standard,
+            IndexHour.hour >= start,
+            IndexHour.hour < end,
         )
     )
     return {hour: int(value) for hour, value in rows}
 
 
-def daily_aqi(series: dict[str, dict[datetime, float]], day_start: datetime) -> tuple[int, str] | None:
-    """Compute a day's VN_AQI (Decision 1459 §2.2.2: hours 01:00 → 00:00, i.e. the hours starting 00:00 → 23:00)."""
-    hours = [day_start + HOUR * i for i in range(-(HOURS_PER_8H - 1), 24)]
-    hourly: dict[Pollutant, list[Decimal | None]] = {}
-    for parameter, values in series.items():
-        pollutant = next((p for p in Pollutant if p.value == parameter), None)
-        if pollutant is not None:
-            hourly[pollutant] = [Decimal(str(round(values[h], 6))) if h in values else None for h in hours]
-    if not hourly:
-        return None
-    try:
-        derived = derive_inputs(hourly, AqiPeriod.DAY, vn_aqi.DERIVATION[AqiPeriod.DAY], vn_aqi.NOWCAST_SOURCE)
-        result = vn_aqi.calculate(derived.values, AqiPeriod.DAY, tuple(derived.notes))
-    except CalculationRejected:
-        return None
-    return result.aqi, result.category.name_vi
+async def _stored_days(session: AsyncSession, station_id: int, first: date, last: date) -> dict[tuple[date, str], int]:
+    rows = await session.execute(
+        select(IndexDay.day, IndexDay.standard, IndexDay.value).where(
+            IndexDay.station_id == station_id, IndexDay.day >= first, IndexDay.day <= last
+        )
+    )
+    return {(day, standard): int(value) for day, standard, value in rows}
+
+
+def day_value(
+    stored: dict[tuple[date, str], int],
+    decimals: dict[str, dict[datetime, Decimal]],
+    day: date,
+    standard: AqiStandard,
+) -> int | None:
+    """Return a day's air index as stored by the evaluation job, or computed now (a day still running, old data)."""
+    if (day, standard.value) in stored:
+        return stored[(day, standard.value)]
+    found = evaluation.day_index(decimals, day, standard)
+    return found.value if found else None
+
+
+def _day_text(value: int | None, standard: AqiStandard) -> str:
+    if value is None:
+        return "Không đủ số liệu (cần 18/24 giờ) / not enough data (18 of 24 hours needed)"
+    return f"{value} ({evaluation.category_of(standard.value, value).name_vi})"
 
 
 def _unit(station: StationRead, parameter: str) -> str:
@@ -130,7 +146,7 @@ async def daily_report(session: AsyncSession, code: str, day: date) -> StationRe
     start = _utc_start(day)
     end = start + timedelta(days=1)
     series = await _hourly(session, station, start - HOUR * (HOURS_PER_8H - 1), end)
-    index = await _index_hours(session, station.id, start, end)
+    index = await _index_hours(session, station, start, end)
     parameters = _parameters(station)
     rows: list[list[object]] = []
     for i in range(24):
@@ -148,10 +164,21 @@ async def daily_report(session: AsyncSession, code: str, day: date) -> StationRe
         ("Ngày / Day", f"{day:%d/%m/%Y}"),
     ]
     if station.kind is StationKind.AIR:
-        aqi = daily_aqi(series, start)
+        stored = await _stored_days(session, station.id, day, day)
+        decimals = evaluation.as_decimals(series)
         summary.append(
-            ("VN_AQI ngày / daily VN_AQI", f"{aqi[0]} ({aqi[1]})" if aqi else "Không đủ số liệu / not enough data")
+            (
+                "VN_AQI ngày / daily VN_AQI",
+                _day_text(day_value(stored, decimals, day, AqiStandard.VN_AQI), AqiStandard.VN_AQI),
+            )
         )
+        if station.us_aqi:
+            summary.append(
+                (
+                    "US AQI ngày / daily US AQI",
+                    _day_text(day_value(stored, decimals, day, AqiStandard.US_AQI), AqiStandard.US_AQI),
+                )
+            )
     for p in parameters:
         values = [v for h, v in series.get(p, {}).items() if start <= h < end]
         if values:
@@ -187,16 +214,23 @@ async def monthly_report(session: AsyncSession, code: str, year: int, month: int
     start = _utc_start(first_day)
     end = _utc_start(first_day + timedelta(days=days))
     series = await _hourly(session, station, start - HOUR * (HOURS_PER_8H - 1), end)
-    index = await _index_hours(session, station.id, start, end)
+    index = await _index_hours(session, station, start, end)
     parameters = _parameters(station)
+    stored = await _stored_days(session, station.id, first_day, first_day + timedelta(days=days - 1))
+    decimals = evaluation.as_decimals(series)
+    us = station.kind is StationKind.AIR and station.us_aqi
     rows: list[list[object]] = []
     for offset in range(min(days, REPORT_MAX_DAYS)):
         day = first_day + timedelta(days=offset)
         day_start = _utc_start(day)
         day_end = day_start + timedelta(days=1)
+        extra: list[object] = []
         if station.kind is StationKind.AIR:
-            aqi = daily_aqi(series, day_start)
-            day_index: int | None = aqi[0] if aqi else None
+            day_index: int | None = (
+                day_value(stored, decimals, day, AqiStandard.VN_AQI) if day <= local_today() else None
+            )
+            if us:
+                extra.append(day_value(stored, decimals, day, AqiStandard.US_AQI) if day <= local_today() else None)
         else:
             values = [v for h, v in index.items() if day_start <= h < day_end]
             day_index = max(values) if values else None
@@ -204,14 +238,17 @@ async def monthly_report(session: AsyncSession, code: str, year: int, month: int
         for p in parameters:
             values_p = [v for h, v in series.get(p, {}).items() if day_start <= h < day_end]
             means.append(_round(sum(values_p) / len(values_p)) if values_p else None)
-        rows.append([f"{day:%d/%m/%Y}", day_index, *means])
+        rows.append([f"{day:%d/%m/%Y}", day_index, *extra, *means])
     index_label = "VN_AQI ngày / daily VN_AQI" if station.kind is StationKind.AIR else "Chỉ số giờ cao nhất / highest"
+    headers = _headers(station, "Ngày / Day", index_label)
+    if us:
+        headers.insert(2, "US AQI ngày / daily US AQI")
     return StationReport(
         station=station,
         title=f"Báo cáo tháng trạm {station.code} / Monthly station report",
         period_label=f"{month:02d}/{year}",
         filename_stem=f"{station.code}-{year}{month:02d}",
-        headers=_headers(station, "Ngày / Day", index_label),
+        headers=headers,
         rows=rows,
         summary=[
             ("Trạm / Station", f"{station.code} — {station.name}"),

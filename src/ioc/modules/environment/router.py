@@ -6,24 +6,32 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ioc.core.errors import IocError
 from ioc.core.http import db_session
 from ioc.core.i18n import request_language
 from ioc.core.security import Principal, optional_principal
 from ioc.core.templating import render
-from ioc.core.time import local_today
+from ioc.core.time import local_today, utc_now
+from ioc.modules import telemetry
 
 from . import evaluation, reports, service, stations, views
 from .constants import (
+    AIR_PARAMETERS,
     API_PREFIX,
     CALCULATOR_PAGE_PATH,
     MAX_EVALUATED_HOURS,
     MODULE_NAME,
     PUBLIC_AIR_PAGE_PATH,
     PUBLIC_INDEX_PAGE_PATH,
+    SCOPE_MANAGE,
+    STATION_EDIT_PATH,
+    STATION_NEW_PATH,
     STATIONS_PAGE_PATH,
+    WATER_PARAMETERS,
     AqiPeriod,
     AqiStandard,
     Averaging,
@@ -44,6 +52,7 @@ from .schemas import (
     PublicStation,
     StationCreate,
     StationRead,
+    StationUpdate,
     WqiCalculateRequest,
     WqiCalculation,
 )
@@ -237,9 +246,29 @@ async def create_station(
     return created
 
 
+@api_router.put(
+    "/stations/{code}",
+    response_model=StationRead,
+    responses={**READ_ERRORS, 422: {"description": "Dữ liệu không hợp lệ, nêu từng trường / invalid, per field"}},
+    summary="Sửa trạm quan trắc / edit a monitoring station",
+)
+async def update_station(
+    code: str,
+    body: StationUpdate,
+    _principal: Principal = Depends(require_manage),
+    session: AsyncSession = Depends(db_session),
+) -> StationRead:
+    """Change a station's names, kind, place, limits, indices and datastreams (audited); it is evaluated again."""
+    updated = await stations.update_station(session, code, body, utc_now())
+    await evaluation.schedule_now(session, updated.id)
+    await session.commit()
+    return updated
+
+
 @api_router.get(
     "/stations.geojson",
     summary="Trạm quan trắc trên bản đồ (công khai) / stations as GeoJSON (public)",
+    responses={200: {"content": {"application/geo+json": {}}}},
 )
 async def stations_geojson(
     request: Request,
@@ -379,14 +408,221 @@ async def stations_page(
     )
 
 
+# --- station editing (environment:manage) ------------------------------------------------------------------------
+
+# Daily indices listed on a station page (two weeks, both standards).
+DAILY_ROWS = 14
+FORM_FIELDS = ("code", "device_code", "name", "name_en", "kind", "lat", "lon", "water_class", "discharge_column")
+NUMBER_FIELDS = ("lat", "lon", "kq", "kf")
+WATER_FORM_PARAMETERS = tuple(dict.fromkeys(WATER_PARAMETERS.values()))
+AIR_FORM_PARAMETERS = tuple(dict.fromkeys(AIR_PARAMETERS.values()))
+
+
+# The settings each kind of station reads from the form; the others stay in the form but are not used.
+KIND_FIELDS = {
+    StationKind.AIR: ("us_aqi",),
+    StationKind.SURFACE_WATER: ("water_class",),
+    StationKind.WASTEWATER: ("discharge_column", "kq", "kf"),
+}
+
+
+def _form_values(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Turn the station form into request fields, and the errors of values that are not even of the right type."""
+    errors: dict[str, Any] = {}
+    values: dict[str, Any] = {name: form.get(name, "").strip() or None for name in FORM_FIELDS}
+    values["name"] = values["name"] or ""
+    for name in NUMBER_FIELDS:
+        raw = form.get(name, "").strip().replace(",", ".")
+        try:
+            values[name] = float(raw) if raw else None
+        except ValueError:
+            errors[name] = {
+                "vi": "Nhập một số (dùng dấu chấm hoặc dấu phẩy cho phần thập phân).",
+                "en": "Enter a number (a dot or a comma before the decimals).",
+            }
+            values[name] = None
+    values["us_aqi"] = bool(form.get("us_aqi"))
+    values["is_active"] = bool(form.get("is_active"))
+    for name in ("water_class", "discharge_column"):
+        if values[name] not in (None, "A", "B", "C"):
+            errors[name] = {"vi": "Chọn một mức trong danh sách.", "en": "Choose a level from the list."}
+    groups: dict[str, dict[str, int]] = {"air": {}, "water": {}}
+    for key, raw in form.items():
+        group, _, parameter = key.removeprefix("ds-").partition("-")
+        if not key.startswith("ds-") or group not in groups or not raw.strip():
+            continue
+        if raw.strip().isdigit():
+            groups[group][parameter] = int(raw.strip())
+        else:
+            errors[key] = {"vi": "Chọn một luồng dữ liệu trong danh sách.", "en": "Choose a datastream from the list."}
+    values["streams_by_group"] = groups
+    try:
+        kind = StationKind(values["kind"] or "")
+    except ValueError:
+        errors["kind"] = {"vi": "Chọn loại trạm.", "en": "Choose the kind of station."}
+        return values, errors
+    values["datastreams"] = groups["air" if kind is StationKind.AIR else "water"]
+    for other, names in KIND_FIELDS.items():
+        if other is not kind:
+            for name in names:
+                values[name] = False if name == "us_aqi" else None
+                errors.pop(name, None)
+    return values, errors
+
+
+def _problem_errors(exc: IocError) -> dict[str, Any]:
+    problems = exc.detail.get("problems") if isinstance(exc.detail, dict) else None
+    if not problems:
+        return {str(exc.detail.get("field", "")): {"vi": exc.message("vi"), "en": exc.message("en")}}
+    errors: dict[str, Any] = {}
+    for problem in problems:
+        field_name = str(problem["field"])
+        if field_name.startswith("datastreams."):
+            field_name = "datastreams"
+        errors.setdefault(field_name, {"vi": problem["message_vi"], "en": problem["message_en"]})
+    return errors
+
+
+async def _station_form(
+    request: Request,
+    session: AsyncSession,
+    values: dict[str, Any],
+    code: str | None,
+    errors: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    streams = await telemetry.list_datastreams(session)
+    devices = sorted({s.device_code for s in streams})
+    known = {**AIR_PARAMETERS, **WATER_PARAMETERS}
+    # Each parameter offers the datastreams whose key means it, and those with keys no table knows (a logger's
+    # own names): a PM2.5 list without every COD sensor of the province keeps the form small.
+    options: dict[str, list[tuple[str, str]]] = {p: [] for p in (*AIR_FORM_PARAMETERS, *WATER_FORM_PARAMETERS)}
+    for stream in sorted(streams, key=lambda s: (s.device_code, s.key)):
+        label = f"{stream.device_code} · {stream.key} — {stream.name}" + (
+            f" ({stream.unit_symbol})" if stream.unit_symbol else ""
+        )
+        chosen = {p for group in _chosen_streams(values).values() for p, ds in group.items() if ds == stream.id}
+        targets = {known[stream.key]} if stream.key in known else set(options)
+        for parameter in (*options,):
+            if parameter in targets or parameter in chosen:  # a link made by hand stays offered
+                options[parameter].append((str(stream.id), label))
+    return render(
+        request,
+        f"{MODULE_NAME}/station_form.html",
+        {
+            "values": values,
+            "code": code,
+            "errors": errors or {},
+            "kinds": list(StationKind),
+            "devices": devices,
+            "stream_options": options,
+            "air_parameters": AIR_FORM_PARAMETERS,
+            "water_parameters": WATER_FORM_PARAMETERS,
+        },
+        status_code=status_code,
+    )
+
+
+def _chosen_streams(values: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Return the datastreams chosen per parameter group, from a re-shown form or from the stored station."""
+    groups = values.get("streams_by_group")
+    if groups:
+        return dict(groups)
+    return {"air" if values.get("kind") == "air" else "water": dict(values.get("datastreams") or {})}
+
+
+def _values_of(station: StationRead) -> dict[str, Any]:
+    values: dict[str, Any] = station.model_dump()
+    values["kind"] = station.kind.value
+    return values
+
+
+@page_router.get(STATION_NEW_PATH)
+async def new_station_page(
+    request: Request, _principal: Principal = Depends(require_manage), session: AsyncSession = Depends(db_session)
+) -> Response:
+    """Show the form registering a station."""
+    values: dict[str, Any] = {"kind": StationKind.AIR.value, "is_active": True, "datastreams": {}}
+    return await _station_form(request, session, values, None)
+
+
+@page_router.post(STATION_NEW_PATH)
+async def create_station_page(
+    request: Request, _principal: Principal = Depends(require_manage), session: AsyncSession = Depends(db_session)
+) -> Response:
+    """Register a station from the form; problems are shown beside their fields in the user's language."""
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    values, errors = _form_values(form)
+    if errors:
+        return await _station_form(request, session, values, None, errors, 422)
+    data = {k: v for k, v in values.items() if k not in ("is_active", "streams_by_group")}
+    if not data["datastreams"] and data["device_code"]:
+        data["datastreams"] = None  # link the device's datastreams by key
+    try:
+        created = await stations.create_station(session, StationCreate.model_validate(data))
+    except ValidationError as exc:
+        return await _station_form(request, session, values, None, _validation_errors(exc), 422)
+    except IocError as exc:
+        await session.rollback()
+        return await _station_form(request, session, values, None, _problem_errors(exc), exc.status_code)
+    await evaluation.schedule_now(session, created.id)
+    await session.commit()
+    return RedirectResponse(f"{STATIONS_PAGE_PATH}/{created.code}", status_code=303)
+
+
+@page_router.get(STATION_EDIT_PATH)
+async def edit_station_page(
+    request: Request,
+    code: str,
+    _principal: Principal = Depends(require_manage),
+    session: AsyncSession = Depends(db_session),
+) -> Response:
+    """Show the form editing a station."""
+    station = await stations.station_by_code(session, code)
+    return await _station_form(request, session, _values_of(station), station.code)
+
+
+@page_router.post(STATION_EDIT_PATH)
+async def save_station_page(
+    request: Request,
+    code: str,
+    _principal: Principal = Depends(require_manage),
+    session: AsyncSession = Depends(db_session),
+) -> Response:
+    """Save a station's settings from the form (audited); problems are shown beside their fields."""
+    station = await stations.station_by_code(session, code)
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    values, errors = _form_values(form)
+    if errors:
+        return await _station_form(request, session, values, station.code, errors, 422)
+    data = {k: v for k, v in values.items() if k not in ("code", "device_code", "streams_by_group")}
+    try:
+        updated = await stations.update_station(session, code, StationUpdate.model_validate(data), utc_now())
+    except ValidationError as exc:
+        return await _station_form(request, session, values, station.code, _validation_errors(exc), 422)
+    except IocError as exc:
+        await session.rollback()
+        return await _station_form(request, session, values, station.code, _problem_errors(exc), exc.status_code)
+    await evaluation.schedule_now(session, updated.id)
+    await session.commit()
+    return RedirectResponse(f"{STATIONS_PAGE_PATH}/{updated.code}", status_code=303)
+
+
+def _validation_errors(exc: ValidationError) -> dict[str, Any]:
+    return {
+        str(err["loc"][0]) if err["loc"] else "": {"vi": "Giá trị không hợp lệ.", "en": f"Invalid value: {err['msg']}"}
+        for err in exc.errors()
+    }
+
+
 @page_router.get(STATIONS_PAGE_PATH + "/{code}")
 async def station_page(
     request: Request,
     code: str,
-    _principal: Principal = Depends(require_read),
+    principal: Principal = Depends(require_read),
     session: AsyncSession = Depends(db_session),
 ) -> Response:
-    """Show one station: newest readings (live), index and parameter charts, exceedances, quality, reports."""
+    """Show one station: newest readings (live), hourly and daily index, charts, exceedances, quality, reports."""
     station = await stations.station_by_code(session, code)
     lang = request_language(request, request.app.state.runtime.settings.default_language)
     return render(
@@ -394,6 +630,10 @@ async def station_page(
         f"{MODULE_NAME}/station.html",
         {
             "station": station,
+            "can_manage": principal.has(SCOPE_MANAGE),
+            "daily": await views.daily_indices(session, station, DAILY_ROWS),
+            "day_colour": None if station.day_index_value is None else vn_aqi.category(station.day_index_value).hex,
+            "us_colour": None if station.us_index_value is None else us_aqi.category(station.us_index_value).hex,
             "latest": await views.latest(session, station),
             "exceedances": await views.exceedances(session, station, 20),
             "quality": await views.quality_flags(session, station, lang),
@@ -407,8 +647,10 @@ async def station_page(
                 "latest": f"/api/v1{API_PREFIX}/stations/{station.code}/latest",
                 "datastreams": sorted(station.datastreams.values()),
                 "station_id": station.id,
+                "standard": views.primary_standard(station),
                 "categories": {
                     "VN_AQI": {c.code: {"hex": c.hex, "vi": c.name_vi, "en": c.name_en} for c in vn_aqi.CATEGORIES},
+                    "US_AQI": {c.code: {"hex": c.hex, "vi": c.name_vi, "en": c.name_en} for c in us_aqi.CATEGORIES},
                     "VN_WQI": {c.code: {"hex": c.hex, "vi": c.name_vi, "en": c.name_en} for c in vn_wqi.CATEGORIES},
                 },
             },
@@ -428,6 +670,9 @@ async def public_air_page(request: Request, session: AsyncSession = Depends(db_s
             "text_colour": text_colour,
             "category_name": views.category_name,
             "vn_categories": _swatches(vn_aqi.CATEGORIES),
-            "categories_json": {c.code: {"hex": c.hex, "vi": c.name_vi, "en": c.name_en} for c in vn_aqi.CATEGORIES},
+            "categories_json": {
+                standard: {c.code: {"hex": c.hex, "vi": c.name_vi, "en": c.name_en} for c in module.CATEGORIES}
+                for standard, module in (("VN_AQI", vn_aqi), ("US_AQI", us_aqi))
+            },
         },
     )

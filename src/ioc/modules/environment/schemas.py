@@ -7,7 +7,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .constants import MAX_SERIES_LENGTH, AqiPeriod, AqiStandard, LimitPeriod, Regulation, StationKind, WaterClass
+from .constants import (
+    MAX_SERIES_LENGTH,
+    AqiPeriod,
+    AqiStandard,
+    DischargeColumn,
+    LimitPeriod,
+    Regulation,
+    StationKind,
+    WaterClass,
+)
 
 HourlySeries = Annotated[list[float | None], Field(max_length=MAX_SERIES_LENGTH)]
 
@@ -157,6 +166,7 @@ class LimitCheckRequest(BaseModel):
             "examples": [
                 {"regulation": "QCVN_05_2023", "period": "24h", "date": "2026-03-01", "values": {"PM2.5": 47.0}},
                 {"regulation": "QCVN_08_2023", "water_class": "B", "values": {"BOD5": 7.2, "N-NH4": 0.42}},
+                {"regulation": "QCVN_40_2011", "column": "B", "kq": 0.9, "kf": 1.0, "values": {"COD": 160}},
             ]
         },
     )
@@ -166,6 +176,9 @@ class LimitCheckRequest(BaseModel):
     period: LimitPeriod | None = Field(None, description="QCVN 05: 1h, 8h, 24h, year")
     water_class: WaterClass | None = Field(None, description="QCVN 08 Bảng 2: A, B hoặc / or C")
     date: dt.date | None = Field(None, description="Ngày đo (mặc định hôm nay) / measurement date (default today)")
+    column: DischargeColumn | None = Field(None, description="QCVN 40:2011 Bảng 1: cột A hoặc / or B")
+    kq: float | None = Field(None, description="QCVN 40:2011 hệ số nguồn tiếp nhận / receiving-water coefficient Kq")
+    kf: float | None = Field(None, description="QCVN 40:2011 hệ số lưu lượng xả / discharge-flow coefficient Kf")
 
 
 class LimitCheckRead(BaseModel):
@@ -214,12 +227,18 @@ class StationRead(BaseModel):
     id: int
     code: str
     name: str
+    name_en: str | None = None
     kind: StationKind
     lat: float | None
     lon: float | None
     unit_code: str | None
     device_code: str | None
     water_class: str | None
+    discharge_column: str | None = None
+    kq: float | None = None
+    kf: float | None = None
+    us_aqi: bool = Field(False, description="Tính thêm US AQI / also compute the US EPA AQI")
+    is_active: bool = True
     datastreams: dict[str, int] = Field(description="Thông số → luồng dữ liệu / parameter → telemetry datastream id")
     index_standard: str | None = None
     index_value: int | None = None
@@ -227,17 +246,55 @@ class StationRead(BaseModel):
     index_colour: str | None = None
     index_dominant: str | None = None
     index_at: dt.datetime | None = None
+    us_index_value: int | None = None
+    us_index_category: str | None = None
+    day_index_value: int | None = Field(None, description="VN_AQI ngày gần nhất / latest daily VN_AQI")
+    day_index_category: str | None = None
+    day_index_day: dt.date | None = None
     open_exceedances: int = 0
 
+    def display_name(self, lang: str) -> str:
+        """Return the station's name in a language (the Vietnamese one when no English name is set)."""
+        return self.name_en if lang == "en" and self.name_en else self.name
 
-class StationCreate(BaseModel):
-    """A station to register on a telemetry device: its datastreams are linked by their keys."""
 
-    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-    name: str = Field(min_length=1, max_length=200)
+class StationFields(BaseModel):
+    """What a person may set on a station; checked by the service, which names every problem in Vietnamese."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    name: str = Field(max_length=200, description="Tên trạm (tiếng Việt) / station name (Vietnamese)")
+    name_en: str | None = Field(None, max_length=200, description="Tên tiếng Anh / English name")
     kind: StationKind
-    device_code: str = Field(min_length=1, max_length=64, description="Mã thiết bị telemetry / telemetry device code")
-    water_class: WaterClass | None = None
+    lat: float | None = Field(None, description="Vĩ độ / latitude (mặc định vị trí thiết bị / default: the device's)")
+    lon: float | None = Field(None, description="Kinh độ / longitude")
+    water_class: WaterClass | None = Field(None, description="Nước mặt: mức QCVN 08:2023 Bảng 2 / surface water level")
+    discharge_column: DischargeColumn | None = Field(
+        None, description="Nước thải: cột QCVN 40:2011 / wastewater column"
+    )
+    kq: float | None = Field(None, description="Nước thải: hệ số Kq / wastewater Kq")
+    kf: float | None = Field(None, description="Nước thải: hệ số Kf / wastewater Kf")
+    us_aqi: bool = Field(False, description="Không khí: tính thêm US AQI / air: also compute the US AQI")
+    datastreams: dict[str, int] | None = Field(
+        None,
+        description=(
+            "Thông số → mã luồng dữ liệu telemetry; bỏ trống để nối theo khoá của thiết bị / parameter → telemetry "
+            "datastream id; leave out to link the device's datastreams by key"
+        ),
+    )
+
+
+class StationCreate(StationFields):
+    """A station to register, on a telemetry device (datastreams linked by key) or on chosen datastreams."""
+
+    code: str = Field(max_length=64, description="Mã trạm / station code")
+    device_code: str | None = Field(None, max_length=64, description="Mã thiết bị telemetry / telemetry device code")
+
+
+class StationUpdate(StationFields):
+    """A station's new settings (every field is replaced; the code and device stay)."""
+
+    is_active: bool = True
 
 
 class ExceedanceRead(BaseModel):
@@ -289,3 +346,10 @@ class PublicStation(BaseModel):
     colour: str | None
     dominant: str | None
     at: dt.datetime | None
+    us_value: int | None = Field(None, description="US AQI giờ, nếu trạm bật / hourly US AQI where enabled")
+    us_category: str | None = None
+    us_colour: str | None = None
+    day_value: int | None = Field(None, description="VN_AQI ngày gần nhất / latest daily VN_AQI")
+    day_category: str | None = None
+    day_colour: str | None = None
+    day: dt.date | None = None

@@ -1,4 +1,4 @@
-"""Demo data: one station per demo telemetry device (air or surface water), evaluated over the seeded history."""
+"""Demo data: one station per demo telemetry device (air, surface water, wastewater), evaluated over the history."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from ioc.core.time import utc_now
 from ioc.modules import telemetry
 
 from . import evaluation, stations
-from .constants import StationKind, WaterClass
+from .constants import DischargeColumn, StationKind, WaterClass
 from .models import Station
 from .schemas import StationCreate
 
 # Dầu Tiếng reservoir supplies drinking water (level A); the rivers and canals are held to level B.
 DEMO_WATER_CLASS = {"NM-DAUTIENG": WaterClass.A}
+# Two air stations also show the US AQI, so that the option is visible in the demo.
+DEMO_US_AQI = {"KK-TANNINH", "KK-PHUOCDONG"}
+KINDS = {"air": StationKind.AIR, "water": StationKind.SURFACE_WATER, "wastewater": StationKind.WASTEWATER}
 # The seed evaluates the last three days right away (the charts show two, the history's episode is 50 hours
 # ago); the rest of the week follows when the worker handles the telemetry seed's event.
 SEED_HOURS = 72
@@ -30,10 +33,12 @@ async def seed_demo(ctx: SeedContext) -> None:
     created = 0
     for code in codes:
         device = await telemetry.get_device(session, code)
-        medium = device.properties.get("medium")
-        if not device.properties.get("demo") or medium not in ("air", "water") or code in existing:
+        kind = KINDS.get(str(device.properties.get("medium")))
+        if not device.properties.get("demo") or kind is None or code in existing:
             continue
-        kind = StationKind.AIR if medium == "air" else StationKind.SURFACE_WATER
+        # An industrial park's treated effluent usually goes to a river used downstream: column B unless the
+        # device says otherwise (QCVN 40:2011 mục 2.1.2).
+        column = DischargeColumn(str(device.properties.get("discharge_column", "B")))
         await stations.create_station(
             session,
             StationCreate(
@@ -42,6 +47,8 @@ async def seed_demo(ctx: SeedContext) -> None:
                 kind=kind,
                 device_code=code,
                 water_class=DEMO_WATER_CLASS.get(code, WaterClass.B) if kind is StationKind.SURFACE_WATER else None,
+                discharge_column=column if kind is StationKind.WASTEWATER else None,
+                us_aqi=code in DEMO_US_AQI,
             ),
         )
         created += 1

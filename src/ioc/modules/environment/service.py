@@ -13,6 +13,7 @@ from types import ModuleType
 
 from ioc.core.time import local_today
 
+from . import discharge
 from .constants import AqiPeriod, AqiStandard, Averaging, Pollutant, Regulation
 from .exceptions import CalculationRejected, Problem
 from .indices import us_aqi, vn_aqi, vn_wqi
@@ -37,7 +38,11 @@ PERIOD_EN = {AqiPeriod.HOUR: "hourly", AqiPeriod.DAY: "daily"}
 # (ppb sent as ppm, µg/m³ as ppm…).
 PLAUSIBLE_FACTOR = 10
 DISPLAY_STEP = Decimal("0.0001")
-REGULATION_NAMES = {Regulation.QCVN_05_2023: QCVN_05, Regulation.QCVN_08_2023: QCVN_08}
+REGULATION_NAMES = {
+    Regulation.QCVN_05_2023: QCVN_05,
+    Regulation.QCVN_08_2023: QCVN_08,
+    Regulation.QCVN_40_2011: discharge.QCVN_40,
+}
 
 
 def _squash(name: str) -> str:
@@ -369,7 +374,7 @@ def check_limits(request: LimitCheckRequest, today: dt.date | None = None) -> Li
     """Compare values with QCVN 05:2023 (air, by period) or QCVN 08:2023 (water, Bảng 1 and a Bảng 2 level)."""
     on = request.date or today or local_today()
     problems: list[Problem] = []
-    if request.regulation is Regulation.QCVN_05_2023 and request.water_class is not None:
+    if request.regulation is not Regulation.QCVN_08_2023 and request.water_class is not None:
         problems.append(
             Problem(
                 "water_class",
@@ -378,13 +383,22 @@ def check_limits(request: LimitCheckRequest, today: dt.date | None = None) -> Li
                 "water_class applies to QCVN 08:2023 (surface water) only.",
             )
         )
-    if request.regulation is Regulation.QCVN_08_2023 and request.period is not None:
+    if request.regulation is not Regulation.QCVN_40_2011 and (request.column or request.kq or request.kf):
+        problems.append(
+            Problem(
+                "column",
+                "not_for_this_regulation",
+                "column, kq, kf chỉ dùng với QCVN 40:2011 (nước thải công nghiệp).",
+                "column, kq and kf apply to QCVN 40:2011 (industrial wastewater) only.",
+            )
+        )
+    if request.regulation is not Regulation.QCVN_05_2023 and request.period is not None:
         problems.append(
             Problem(
                 "period",
                 "not_for_water",
-                "period chỉ dùng với QCVN 05:2023 (không khí); QCVN 08:2023 so từng mẫu nước.",
-                "period applies to QCVN 05:2023 (air) only; QCVN 08:2023 compares single water samples.",
+                "period chỉ dùng với QCVN 05:2023 (không khí); QCVN 08:2023 và 40:2011 so từng mẫu nước.",
+                "period applies to QCVN 05:2023 (air) only; QCVN 08:2023 and 40:2011 compare single samples.",
             )
         )
     if problems:
@@ -392,6 +406,8 @@ def check_limits(request: LimitCheckRequest, today: dt.date | None = None) -> Li
     report: LimitReport
     if request.regulation is Regulation.QCVN_05_2023:
         report = check_air(request.values, request.period, on)
+    elif request.regulation is Regulation.QCVN_40_2011:
+        report = discharge.check_wastewater(request.values, request.column, request.kq, request.kf)
     else:
         report = check_surface_water(request.values, request.water_class)
     checks = [_check_read(check) for check in report.checks]

@@ -46,13 +46,18 @@ EARLIEST_TIME: Final = datetime(2000, 1, 1, tzinfo=UTC)
 SENML_RELATIVE_TIME_LIMIT: Final = 2**28
 
 # MQTT ingestion: how many messages one transaction takes, and how long to wait for more.
-MQTT_BATCH_MAX_MESSAGES: Final = 500
+MQTT_BATCH_MAX_MESSAGES: Final = 2000
 MQTT_BATCH_WAIT_SECONDS: Final = 0.05
+# Batches committed at once on PostgreSQL: one is parsed while the database works on the other.
+MQTT_INGEST_WORKERS_POSTGRES: Final = 2
 MQTT_RECONNECT_MIN_SECONDS: Final = 1
 MQTT_RECONNECT_MAX_SECONDS: Final = 10
 MQTT_KEEPALIVE_SECONDS: Final = 30
 # When the database refuses a batch, the same batch is retried (it is not acknowledged) with this backoff.
 MQTT_RETRY_MAX_SECONDS: Final = 30.0
+
+# Ingestion caches devices and datastreams; changes made by another process are seen after at most this long.
+REGISTRY_TTL_SECONDS: Final = 10.0
 
 # Query resolution chosen from the requested range ("auto").
 RAW_MAX_RANGE: Final = timedelta(days=2)

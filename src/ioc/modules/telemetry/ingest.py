@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ioc.core.events import record_event
 from ioc.core.time import utc_now
 
+from . import registry as devices
 from . import repository
 from .constants import (
     DEAD_LETTER_PAYLOAD_LIMIT,
@@ -73,7 +74,7 @@ class Rejection:
     value: Any = None
 
 
-@dataclass
+@dataclass(slots=True)
 class MessageOutcome:
     """What became of one message."""
 
@@ -118,7 +119,10 @@ def _jsonable(value: Any) -> Any:
 
 
 def _match_stream(reading: RawReading, device: DeviceInfo) -> StreamInfo | None:
-    for name in reading.names:
+    stream = device.streams.get(reading.key)
+    if stream is not None or not reading.candidates:
+        return stream
+    for name in reading.candidates:
         stream = device.streams.get(name)
         if stream is not None:
             return stream
@@ -249,12 +253,11 @@ async def write_batch(
             parsed.append(parse_payload(message.payload, message.received_at or now, message.content_type))
         except PayloadError as exc:
             parsed.append(exc)
-    registry = await repository.load_devices(
+    registry, by_code = await devices.lookup(
         session,
         codes={m.device_code for m in messages if m.device_code and m.device_id is None},
         ids={m.device_id for m in messages if m.device_id is not None},
     )
-    by_code = {device.code: device for device in registry.values()}
 
     rows: dict[tuple[int, datetime], tuple[float, datetime]] = {}
     seen: dict[int, DeviceInfo] = {}
@@ -301,6 +304,8 @@ async def write_batch(
                     stream, when, value = verdict
                     rows[(stream.id, when)] = (value, received_at)
                     outcome.accepted += 1
+        if not rejections:
+            continue
         outcome.rejections = rejections
         by_reason: dict[DeadLetterReason, list[Rejection]] = defaultdict(list)
         for rejection in rejections:
@@ -310,22 +315,22 @@ async def write_batch(
             dead_owner.append(position)
 
     ordered = sorted((d, t, v, r) for (d, t), (v, r) in rows.items())
-    await repository.write_observations(session, ordered)
-    await repository.mark_dirty_hours(session, {(d, floor_hour(t)) for d, t, _, _ in ordered})
-    latest: dict[int, tuple[datetime, float]] = {}
-    for d, t, v, _ in ordered:
-        latest[d] = (t, v)  # rows are sorted by time within a datastream: the last one wins
-    await repository.update_latest(session, [(d, t, v) for d, (t, v) in latest.items()])
+    await repository.write_readings(session, ordered)
+    streams = sorted({d for d, _, _, _ in ordered})
 
-    await repository.touch_devices(
-        session, {device_id: when for device_id, when in seen_at.items() if _needs_touch(seen[device_id], when)}
-    )
+    touched = {device_id: when for device_id, when in seen_at.items() if _needs_touch(seen[device_id], when)}
+    await repository.touch_devices(session, touched)
     for device_id in await repository.mark_online(session, [d.id for d in seen.values() if not d.is_online]):
         device = seen[device_id]
         record_event(
             session,
             DeviceCameOnline(device_id=device.id, device_code=device.code, previous_seen_at=device.last_seen_at),
         )
+    # The cached devices follow what this transaction wrote (a failed commit empties the cache).
+    for device_id, when in touched.items():
+        seen[device_id].last_seen_at = when
+    for device in seen.values():
+        device.is_online = True
 
     dead_ids = await repository.insert_dead_letters(session, dead_rows)
     for dead_id, position, row in zip(dead_ids, dead_owner, dead_rows, strict=True):
@@ -341,7 +346,7 @@ async def write_batch(
         record_event(
             session,
             ObservationsReceived(
-                datastream_ids=sorted(latest),
+                datastream_ids=streams,
                 count=len(ordered),
                 min_time=min(t for _, t, _, _ in ordered),
                 max_time=max(t for _, t, _, _ in ordered),
@@ -401,7 +406,11 @@ async def write_and_commit(session: AsyncSession, messages: Sequence[InboundMess
     try:
         result = await write_batch(session, messages)
         await session.commit()
-    except POISON_ERRORS as exc:
+    except BaseException as exc:
+        # What the cache learnt from this batch (devices touched, online) was not committed.
+        devices.invalidate()
+        if not isinstance(exc, POISON_ERRORS):
+            raise
         await session.rollback()
         if len(messages) == 1:
             log.warning("telemetry message refused by the database", extra={"error": str(exc)[:300]})

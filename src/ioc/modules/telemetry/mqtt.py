@@ -1,10 +1,11 @@
 """MQTT ingestion: a persistent QoS 1 subscription whose messages are acknowledged only once committed.
 
-paho-mqtt runs its network loop in a thread of its own (it reconnects by itself after a broker restart)
-with `manual_ack=True`; messages are handed to the event loop, batched, written in one transaction by
+The connection is the module's own asyncio MQTT 5 client (`mqtt_client.py`; why not paho-mqtt is explained
+there) in the event loop of the process. Messages are batched, written in one transaction by
 `ingest.ingest_messages`, and only then acknowledged. A crash between receipt and commit therefore leads to a
-redelivery (the session is persistent: clean_session=False with a stable client id), and the write is
-idempotent. aiomqtt is not used because it does not expose manual acknowledgement.
+redelivery (the session is persistent: clean start off, a session that never expires, a stable client id),
+and the write is idempotent. Several batches may be committed at once (`IOC_MQTT_INGEST_WORKERS`), so that
+parsing the next batch overlaps the database's work on the previous one.
 
 A message received before a reconnect is not acknowledged after it: the broker sends it again in the new
 session with the same packet id, and acknowledging the old copy could acknowledge a newer message.
@@ -14,17 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import ssl
+import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 from weakref import WeakKeyDictionary
-
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 
 from ioc.core.time import utc_now
 
@@ -32,6 +33,7 @@ from . import ingest
 from .constants import (
     MQTT_BATCH_MAX_MESSAGES,
     MQTT_BATCH_WAIT_SECONDS,
+    MQTT_INGEST_WORKERS_POSTGRES,
     MQTT_KEEPALIVE_SECONDS,
     MQTT_RECONNECT_MAX_SECONDS,
     MQTT_RECONNECT_MIN_SECONDS,
@@ -39,6 +41,7 @@ from .constants import (
     IngestSource,
 )
 from .ingest import BatchResult, InboundMessage
+from .mqtt_client import Message, MqttConnection, MqttError
 
 if TYPE_CHECKING:
     from ioc.core.runtime import Runtime
@@ -48,6 +51,7 @@ log = logging.getLogger(__name__)
 # A batch is closed when no further message arrives within this gap, so that a quiet line is not delayed.
 BATCH_GAP_SECONDS = 0.005
 STOP_TIMEOUT_SECONDS = 10.0
+CONNECT_TIMEOUT_SECONDS = 10.0
 
 IngestFunction = Callable[["Runtime", Sequence[InboundMessage]], Awaitable[BatchResult]]
 
@@ -73,6 +77,10 @@ class MqttConfig:
         """Return the topic filter: one level per device under the prefix."""
         return f"{self.topic_prefix}/+"
 
+    def tls_context(self) -> ssl.SSLContext | None:
+        """Return the TLS context of an mqtts:// broker."""
+        return ssl.create_default_context() if self.tls else None
+
 
 def parse_mqtt_url(url: str, topic_prefix: str, default_client_id: str) -> MqttConfig:
     """Read `mqtt[s]://[user:password@]host[:port][?client_id=...]`."""
@@ -95,10 +103,10 @@ def parse_mqtt_url(url: str, topic_prefix: str, default_client_id: str) -> MqttC
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Received:
     generation: int
-    message: paho.MQTTMessage
+    message: Message
     received_at: datetime
 
 
@@ -113,112 +121,142 @@ class MqttIngestor:
         batch_max: int = MQTT_BATCH_MAX_MESSAGES,
         batch_wait: float = MQTT_BATCH_WAIT_SECONDS,
         ingest_fn: IngestFunction = ingest.ingest_messages,
+        workers: int = 1,
     ) -> None:
         self.runtime = runtime
         self.config = config
         self.batch_max = batch_max
         self.batch_wait = batch_wait
         self.ingest_fn = ingest_fn
+        self.workers = max(1, workers)
         self.committed_messages = 0
         self.subscribed = asyncio.Event()
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[_Received | None] = asyncio.Queue()
+        self._pending: deque[_Received] = deque()
+        self._arrived = asyncio.Event()
         self._generation = 0
+        self._connection: MqttConnection | None = None
         self._stopping = False
-        self._task: asyncio.Task[None] | None = None
-        self._client = self._make_client()
+        self._stopped = asyncio.Event()
+        self._connector: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
-    def _make_client(self) -> paho.Client:
-        client = paho.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=self.config.client_id,
-            clean_session=False,
-            protocol=paho.MQTTv311,
-            manual_ack=True,
+    # --- the connection ----------------------------------------------------------------------------------------
+
+    def _on_messages(self, messages: list[Message]) -> None:
+        received_at = utc_now()
+        generation = self._generation
+        self._pending.extend(_Received(generation, message, received_at) for message in messages)
+        self._arrived.set()
+
+    async def _connect_once(self) -> MqttConnection:
+        config = self.config
+        connection = await MqttConnection.open(
+            config.host,
+            config.port,
+            config.client_id,
+            keepalive=MQTT_KEEPALIVE_SECONDS,
+            clean_start=False,
+            username=config.username,
+            password=config.password,
+            tls=config.tls_context(),
+            on_messages=self._on_messages,
+            wait_seconds=CONNECT_TIMEOUT_SECONDS,
         )
-        client.reconnect_delay_set(MQTT_RECONNECT_MIN_SECONDS, MQTT_RECONNECT_MAX_SECONDS)
-        if self.config.username is not None:
-            client.username_pw_set(self.config.username, self.config.password)
-        if self.config.tls:
-            client.tls_set_context(ssl.create_default_context())
-        client.on_connect = self._on_connect
-        client.on_subscribe = self._on_subscribe
-        client.on_message = self._on_message
-        client.on_disconnect = self._on_disconnect
-        return client
+        # Known before SUBSCRIBE: a resumed session redelivers right after CONNACK, and a batch of those may be
+        # committed before the SUBACK arrives; its acknowledgement must find this connection.
+        self._connection = connection
+        try:
+            await connection.subscribe(config.subscription, qos=1)
+        except BaseException:
+            self._connection = None
+            await connection.close()
+            raise
+        return connection
 
-    # --- paho's thread ---------------------------------------------------------------------------------------
+    async def _stay_connected(self) -> None:
+        delay = float(MQTT_RECONNECT_MIN_SECONDS)
+        while not self._stopping:
+            # A new generation before the connection exists: its messages must never be mistaken for older ones.
+            self._generation += 1
+            try:
+                connection = await self._connect_once()
+            except (OSError, MqttError, TimeoutError) as exc:
+                log.warning("MQTT connection failed; retrying", extra={"host": self.config.host, "error": str(exc)})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), delay)
+                delay = min(delay * 2, float(MQTT_RECONNECT_MAX_SECONDS))
+                continue
+            delay = float(MQTT_RECONNECT_MIN_SECONDS)
+            self.subscribed.set()
+            log.info("MQTT connected", extra={"host": self.config.host, "topic": self.config.subscription})
+            closed = asyncio.ensure_future(connection.closed.wait())
+            stopped = asyncio.ensure_future(self._stopped.wait())
+            await asyncio.wait({closed, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            closed.cancel()
+            stopped.cancel()
+            self.subscribed.clear()
+            if not self._stopping:
+                log.warning("MQTT connection lost; reconnecting", extra={"host": self.config.host})
+                # Messages of the lost connection will come again in the new session: forget them.
+                self._pending.clear()
+                self._connection = None
+                await connection.close()
 
-    def _on_connect(self, client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _properties: Any) -> None:
-        if reason.is_failure:
-            log.warning("MQTT connection refused", extra={"reason": str(reason), "host": self.config.host})
-            return
-        self._generation += 1
-        log.info("MQTT connected", extra={"host": self.config.host, "topic": self.config.subscription})
-        client.subscribe(self.config.subscription, qos=1)
-
-    def _on_subscribe(self, _client: paho.Client, _userdata: Any, _mid: int, _reasons: Any, _properties: Any) -> None:
-        self._loop.call_soon_threadsafe(self.subscribed.set)
-
-    def _on_disconnect(self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _properties: Any) -> None:
-        self._loop.call_soon_threadsafe(self.subscribed.clear)
-        if not self._stopping:
-            log.warning("MQTT connection lost; reconnecting", extra={"reason": str(reason)})
-
-    def _on_message(self, _client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
-        item = _Received(self._generation, message, utc_now())
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
-
-    # --- the event loop ----------------------------------------------------------------------------------------
+    # --- batches ---------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Connect (in the background, retrying until the broker answers) and start ingesting."""
-        self._client.connect_async(self.config.host, self.config.port, keepalive=MQTT_KEEPALIVE_SECONDS)
-        self._client.loop_start()
-        self._task = asyncio.create_task(self._run(), name="telemetry-mqtt")
+        self._connector = asyncio.create_task(self._stay_connected(), name="telemetry-mqtt")
+        self._tasks = [asyncio.create_task(self._run(), name=f"telemetry-mqtt-{n}") for n in range(self.workers)]
 
     async def stop(self) -> None:
-        """Finish the batch in progress, then disconnect; unacknowledged messages stay with the broker."""
+        """Finish the batches in progress, then disconnect; unacknowledged messages stay with the broker."""
         self._stopping = True
-        self._queue.put_nowait(None)
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), timeout=STOP_TIMEOUT_SECONDS)
-            except TimeoutError:
-                self._task.cancel()
+        self._stopped.set()
+        self._arrived.set()
+        if self._tasks:
+            _done, running = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_SECONDS)
+            for task in running:
+                task.cancel()
+            for task in self._tasks:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
-        self._client.disconnect()
-        await asyncio.to_thread(self._client.loop_stop)
+                    await task
+        if self._connector is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connector
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+        self.subscribed.clear()
 
-    async def _next_batch(self) -> tuple[list[_Received], bool]:
-        first = await self._queue.get()
-        if first is None:
-            return [], True
-        batch = [first]
+    async def _next_batch(self) -> list[_Received]:
+        while not self._pending or self._stopping:
+            if self._stopping:
+                # Messages not taken yet stay unacknowledged: the broker delivers them again.
+                return []
+            self._arrived.clear()
+            await self._arrived.wait()
         deadline = self._loop.time() + self.batch_wait
-        while len(batch) < self.batch_max:
-            try:
-                item = self._queue.get_nowait()
-            except asyncio.QueueEmpty:
-                remaining = min(deadline - self._loop.time(), BATCH_GAP_SECONDS)
-                if remaining <= 0:
-                    break
-                try:
-                    item = await asyncio.wait_for(self._queue.get(), timeout=remaining)
-                except TimeoutError:
-                    break
-            if item is None:
-                return batch, True
-            batch.append(item)
-        return batch, False
+        while len(self._pending) < self.batch_max and not self._stopping:
+            remaining = min(deadline - self._loop.time(), BATCH_GAP_SECONDS)
+            if remaining <= 0:
+                break
+            before = len(self._pending)
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+            if len(self._pending) == before:
+                break
+        count = min(len(self._pending), self.batch_max)
+        return [self._pending.popleft() for _ in range(count)]
 
     def _inbound(self, item: _Received) -> InboundMessage:
         topic = item.message.topic
         prefix = self.config.topic_prefix + "/"
         code = topic[len(prefix) :] if topic.startswith(prefix) else ""
         return InboundMessage(
-            payload=bytes(item.message.payload),
+            payload=item.message.payload,
             source=IngestSource.MQTT,
             device_code=code if code and "/" not in code else None,
             topic=topic,
@@ -237,23 +275,32 @@ class MqttIngestor:
                 log.exception("telemetry batch not committed; retrying", extra={"messages": len(messages)})
                 if self._stopping:
                     return False
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), delay)
                 delay = min(delay * 2, MQTT_RETRY_MAX_SECONDS)
                 if self._stopping:
                     return False
 
     def _acknowledge(self, batch: list[_Received]) -> None:
-        for item in batch:
-            if item.generation == self._generation and item.message.qos > 0:
-                self._client.ack(item.message.mid, item.message.qos)
+        connection = self._connection
+        if connection is None or connection.closed.is_set():
+            return
+        current = self._generation
+        with contextlib.suppress(MqttError, OSError, RuntimeError):
+            connection.ack(item.message.packet_id for item in batch if item.generation == current and item.message.qos)
 
     async def _run(self) -> None:
         while True:
-            batch, stop = await self._next_batch()
-            if batch and await self._commit(batch):
+            batch = await self._next_batch()
+            if not batch:
+                if self._stopping:
+                    return
+                # The connection dropped while the batch was gathered: its messages come again in the new session.
+                continue
+            if await self._commit(batch):
                 self._acknowledge(batch)
                 self.committed_messages += len(batch)
-            if stop:
+            elif self._stopping:
                 return
 
 
@@ -271,11 +318,22 @@ def config_from_settings(runtime: Runtime) -> MqttConfig:
     return parse_mqtt_url(settings.mqtt_url, settings.mqtt_topic_prefix, default_client_id(runtime))
 
 
+def ingest_workers(runtime: Runtime) -> int:
+    """Return how many batches are committed at once: IOC_MQTT_INGEST_WORKERS, else one per engine's liking."""
+    if runtime.settings.mqtt_ingest_workers:
+        return runtime.settings.mqtt_ingest_workers
+    # SQLite has a single writer: a second batch would only wait for the lock.
+    return MQTT_INGEST_WORKERS_POSTGRES if runtime.db.engine.dialect.name == "postgresql" else 1
+
+
 async def start_ingestion(runtime: Runtime) -> None:
     """Start MQTT ingestion when a broker is configured and this process runs background work."""
     if not runtime.settings.mqtt_url or not runtime.settings.run_background or runtime in _RUNNING:
         return
-    ingestor = MqttIngestor(runtime, config_from_settings(runtime))
+    ingestor = MqttIngestor(runtime, config_from_settings(runtime), workers=ingest_workers(runtime))
+    # Every message allocates short-lived objects; without this each full collection would also walk the
+    # hundreds of thousands of long-lived objects of the started application (modules, metadata, templates).
+    gc.freeze()
     await ingestor.start()
     _RUNNING[runtime] = ingestor
 
@@ -292,25 +350,26 @@ def running_ingestor(runtime: Runtime) -> MqttIngestor | None:
     return _RUNNING.get(runtime)
 
 
-def _publish_blocking(config: MqttConfig, items: Sequence[tuple[str, str | bytes]], timeout: float) -> None:
-    client = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
-    if config.username is not None:
-        client.username_pw_set(config.username, config.password)
-    if config.tls:
-        client.tls_set_context(ssl.create_default_context())
-    client.connect(config.host, config.port, keepalive=MQTT_KEEPALIVE_SECONDS)
-    client.loop_start()
-    try:
-        infos = [client.publish(topic, body, qos=1) for topic, body in items]
-        for info in infos:
-            info.wait_for_publish(timeout=timeout)
-            if not info.is_published():
-                raise TimeoutError("MQTT publish not acknowledged by the broker")
-    finally:
-        client.disconnect()
-        client.loop_stop()
-
-
 async def publish(config: MqttConfig, items: Sequence[tuple[str, str | bytes]], wait_seconds: float = 10.0) -> None:
     """Publish messages with QoS 1 and wait until the broker has acknowledged each (simulator, tests)."""
-    await asyncio.to_thread(_publish_blocking, config, items, wait_seconds)
+    connection = await MqttConnection.open(
+        config.host,
+        config.port,
+        f"ioc-publish-{uuid.uuid4().hex[:12]}",
+        keepalive=MQTT_KEEPALIVE_SECONDS,
+        username=config.username,
+        password=config.password,
+        tls=config.tls_context(),
+        wait_seconds=wait_seconds,
+    )
+    try:
+        await asyncio.gather(
+            *(
+                connection.publish(topic, body.encode("utf-8") if isinstance(body, str) else body, 1, wait_seconds)
+                for topic, body in items
+            )
+        )
+    except TimeoutError as exc:
+        raise TimeoutError("MQTT publish not acknowledged by the broker") from exc
+    finally:
+        await connection.close()

@@ -41,7 +41,7 @@ class NonFinite:
         return self.literal
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RawReading:
     """One value as it came in; `time` None means "when it was received"."""
 
@@ -83,7 +83,7 @@ def decode_json(data: bytes | str) -> Any:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError as exc:
         raise _malformed("Bản tin không phải văn bản UTF-8.", "The message is not UTF-8 text.") from exc
-    if not text.strip():
+    if not text or text.isspace():
         raise _malformed("Bản tin rỗng.", "The message is empty.")
     try:
         return json.loads(text, parse_constant=NonFinite)
@@ -133,10 +133,8 @@ def _product_record(record: Any, index: int) -> list[RawReading]:
             f'Record {index} has no "values" object {{"key": number}}.',
         )
     time, problem = parse_timestamp(record.get("ts"))
-    return [
-        RawReading(index=index, key=str(key), value=value, time=time, time_problem=problem)
-        for key, value in values.items()
-    ]
+    # JSON object keys are always strings.
+    return [RawReading(index, key, value, time, problem) for key, value in values.items()]
 
 
 def _senml_time(value: Any, now: datetime) -> tuple[datetime | None, tuple[str, str] | None]:

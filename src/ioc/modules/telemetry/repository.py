@@ -28,6 +28,9 @@ ROLLUP_HOURS = cast(Table, RollupHour.__table__)
 ROLLUP_DAYS = cast(Table, RollupDay.__table__)
 DEAD_LETTERS = cast(Table, DeadLetter.__table__)
 
+# Set in a session's info when it changed what ingestion caches; the cache is emptied after its commit.
+REGISTRY_CHANGED = "telemetry_registry_changed"
+
 # PostgreSQL bulk path: COPY the batch into a per-connection staging table, then merge it in one statement.
 STAGE_TABLE = "telemetry_observation_stage"
 CREATE_STAGE = (
@@ -43,8 +46,62 @@ MERGE_STAGE = (
     "ON CONFLICT (datastream_id, time) DO UPDATE SET value = EXCLUDED.value, received_at = EXCLUDED.received_at "
     "WHERE telemetry_observation.value IS DISTINCT FROM EXCLUDED.value"
 )
-# Below this many rows a multi-row INSERT costs less than the extra round trips of COPY.
+# After the merge, from the staged rows: the dirty hours, then the latest values, rows locked in id order
+# (the same order as `update_latest`, so concurrent batches cannot deadlock).
+STAGE_FOLLOW_UP = (
+    "INSERT INTO telemetry_dirty_hour (datastream_id, bucket, version) "
+    f"SELECT DISTINCT datastream_id, date_trunc('hour', time, 'UTC'), 1 FROM {STAGE_TABLE} ORDER BY 1, 2 "
+    "ON CONFLICT (datastream_id, bucket) DO UPDATE SET version = telemetry_dirty_hour.version + 1; "
+    "SELECT id FROM telemetry_datastream "
+    f"WHERE id IN (SELECT datastream_id FROM {STAGE_TABLE}) ORDER BY id FOR UPDATE; "
+    "UPDATE telemetry_datastream AS s SET last_value = l.value, last_time = l.time FROM ("
+    f"SELECT DISTINCT ON (datastream_id) datastream_id, time, value FROM {STAGE_TABLE} "
+    "ORDER BY datastream_id, time DESC) AS l "
+    "WHERE s.id = l.datastream_id AND (s.last_time IS NULL OR s.last_time <= l.time)"
+)
+# Below this many rows one INSERT of arrays costs less than the extra round trips of COPY.
 COPY_THRESHOLD = 200
+# The other writes of a batch are one statement each on PostgreSQL: arrays unnested into rows.
+INSERT_UNNEST = (
+    "INSERT INTO telemetry_observation (datastream_id, time, value, received_at) "
+    "SELECT * FROM unnest($1::integer[], $2::timestamptz[], $3::double precision[], $4::timestamptz[]) "
+    "ON CONFLICT (datastream_id, time) DO UPDATE SET value = EXCLUDED.value, received_at = EXCLUDED.received_at "
+    "WHERE telemetry_observation.value IS DISTINCT FROM EXCLUDED.value"
+)
+DIRTY_UNNEST = (
+    "INSERT INTO telemetry_dirty_hour (datastream_id, bucket, version) "
+    "SELECT d, b, 1 FROM unnest($1::integer[], $2::timestamptz[]) AS u(d, b) ORDER BY d, b "
+    "ON CONFLICT (datastream_id, bucket) DO UPDATE SET version = telemetry_dirty_hour.version + 1"
+)
+LOCK_DATASTREAMS = "SELECT id FROM telemetry_datastream WHERE id = ANY($1::integer[]) ORDER BY id FOR UPDATE"
+LATEST_UNNEST = (
+    "UPDATE telemetry_datastream AS s SET last_value = u.v, last_time = u.t "
+    "FROM unnest($1::integer[], $2::timestamptz[], $3::double precision[]) AS u(id, t, v) "
+    "WHERE s.id = u.id AND (s.last_time IS NULL OR s.last_time <= u.t)"
+)
+LOCK_DEVICES = "SELECT id FROM telemetry_device WHERE id = ANY($1::integer[]) ORDER BY id FOR UPDATE"
+TOUCH_UNNEST = (
+    "UPDATE telemetry_device AS d SET last_seen_at = u.t "
+    "FROM unnest($1::integer[], $2::timestamptz[]) AS u(id, t) "
+    "WHERE d.id = u.id AND (d.last_seen_at IS NULL OR d.last_seen_at < u.t)"
+)
+# SQLite: the same writes as plain statements run many times by the driver.
+SQLITE_UPSERT = (
+    "INSERT INTO telemetry_observation (datastream_id, time, value, received_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (datastream_id, time) DO UPDATE SET value = excluded.value, received_at = excluded.received_at "
+    "WHERE telemetry_observation.value IS NOT excluded.value"
+)
+SQLITE_DIRTY = (
+    "INSERT INTO telemetry_dirty_hour (datastream_id, bucket, version) VALUES (?, ?, 1) "
+    "ON CONFLICT (datastream_id, bucket) DO UPDATE SET version = version + 1"
+)
+SQLITE_LATEST = (
+    "UPDATE telemetry_datastream SET last_value = ?, last_time = ? "
+    "WHERE id = ? AND (last_time IS NULL OR last_time <= ?)"
+)
+SQLITE_TOUCH = (
+    "UPDATE telemetry_device SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)"
+)
 # Datastream ids per IN (...) list.
 ID_CHUNK = 1000
 
@@ -197,6 +254,32 @@ async def list_datastreams(
 # --- ingestion writes ---------------------------------------------------------------------------------------
 
 
+def sqlite_time(moment: datetime) -> str:
+    """Format a UTC time exactly as the SQLite columns store it (SQLAlchemy's DATETIME storage format)."""
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+async def _driver(session: AsyncSession) -> Any:
+    """Return the driver's own connection (asyncpg or aiosqlite), inside the session's transaction."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if driver is not None and not driver.is_in_transaction():
+        # SQLAlchemy begins the driver's transaction at its first statement: before that, a statement sent
+        # here straight to asyncpg would autocommit, and the staged COPY rows would vanish (ON COMMIT DELETE
+        # ROWS) before the merge, so a batch would be acknowledged with nothing stored.
+        await connection.exec_driver_sql("SELECT 1")
+    return driver
+
+
+async def _sqlite_many(session: AsyncSession, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    # Straight to the driver: SQLAlchemy's per-row parameter processing cost more than SQLite's insert.
+    connection = await session.connection()
+    await connection.exec_driver_sql(sql, list(rows))
+
+
 async def write_observations(session: AsyncSession, rows: Sequence[tuple[int, datetime, float, datetime]]) -> None:
     """Upsert readings (datastream_id, time, value, received_at); a repeated reading changes nothing.
 
@@ -205,70 +288,95 @@ async def write_observations(session: AsyncSession, rows: Sequence[tuple[int, da
     """
     if not rows:
         return
-    if is_postgres(session) and len(rows) >= COPY_THRESHOLD:
-        await _copy_and_merge(session, rows)
+    if is_postgres(session):
+        driver = await _driver(session)
+        if len(rows) >= COPY_THRESHOLD:
+            await _copy_to_stage(driver, rows)
+            await driver.execute(MERGE_STAGE)
+            return
+        ids, times, values, received = zip(*sorted(rows), strict=True)
+        await driver.execute(INSERT_UNNEST, list(ids), list(times), list(values), list(received))
         return
-    stmt = _insert(session, OBSERVATIONS)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["datastream_id", "time"],
-        set_={"value": stmt.excluded.value, "received_at": stmt.excluded.received_at},
-        where=OBSERVATIONS.c.value.is_distinct_from(stmt.excluded.value),
-    )
-    await session.execute(stmt, [{"datastream_id": d, "time": t, "value": v, "received_at": r} for d, t, v, r in rows])
+    # The readings of a message share their time and a batch shares few receipt times: format each once.
+    formatted: dict[datetime, str] = {}
+
+    def text(moment: datetime) -> str:
+        found = formatted.get(moment)
+        if found is None:
+            found = formatted[moment] = sqlite_time(moment)
+        return found
+
+    await _sqlite_many(session, SQLITE_UPSERT, [(d, text(t), v, text(r)) for d, t, v, r in rows])
 
 
-async def _copy_and_merge(session: AsyncSession, rows: Sequence[tuple[int, datetime, float, datetime]]) -> None:
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection  # asyncpg.Connection, inside the session's transaction
+async def _copy_to_stage(driver: Any, rows: Sequence[tuple[int, datetime, float, datetime]]) -> None:
     await driver.execute(CREATE_STAGE)
-    await driver.copy_records_to_table(
-        STAGE_TABLE, records=rows, columns=("datastream_id", "time", "value", "received_at")
-    )
-    await driver.execute(MERGE_STAGE)
+    columns = ("datastream_id", "time", "value", "received_at")
+    await driver.copy_records_to_table(STAGE_TABLE, records=rows, columns=columns)
+
+
+async def write_readings(session: AsyncSession, rows: Sequence[tuple[int, datetime, float, datetime]]) -> None:
+    """Store a batch's readings, mark their hours for the rollups and move the latest values forward.
+
+    On PostgreSQL a large batch is COPied once and the three writes then travel together in one message
+    (statements without parameters use the simple query protocol), which saves round trips per batch.
+    """
+    if not rows:
+        return
+    if is_postgres(session) and len(rows) >= COPY_THRESHOLD:
+        driver = await _driver(session)
+        await _copy_to_stage(driver, rows)
+        await driver.execute(f"{MERGE_STAGE}; {STAGE_FOLLOW_UP}")
+        return
+    await write_observations(session, rows)
+    latest: dict[int, tuple[datetime, float]] = {}
+    hours: set[tuple[int, datetime]] = set()
+    for d, t, v, _ in sorted(rows):
+        latest[d] = (t, v)  # sorted by time within a datastream: the last one wins
+        hours.add((d, t.replace(minute=0, second=0, microsecond=0)))
+    await mark_dirty_hours(session, hours)
+    await update_latest(session, [(d, t, v) for d, (t, v) in latest.items()])
 
 
 async def mark_dirty_hours(session: AsyncSession, pairs: Collection[tuple[int, datetime]]) -> None:
     """Note that these (datastream, hour) buckets need their rollups recomputed."""
     if not pairs:
         return
-    stmt = _insert(session, DIRTY_HOURS)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["datastream_id", "bucket"], set_={"version": DIRTY_HOURS.c.version + 1}
-    )
-    await session.execute(stmt, [{"datastream_id": d, "bucket": b, "version": 1} for d, b in sorted(pairs)])
+    ordered = sorted(pairs)
+    if is_postgres(session):
+        driver = await _driver(session)
+        await driver.execute(DIRTY_UNNEST, [d for d, _ in ordered], [b for _, b in ordered])
+        return
+    await _sqlite_many(session, SQLITE_DIRTY, [(d, sqlite_time(b)) for d, b in ordered])
 
 
 async def update_latest(session: AsyncSession, latest: Collection[tuple[int, datetime, float]]) -> None:
     """Move each datastream's latest value forward (never back: late readings leave it alone)."""
     if not latest:
         return
-    table = cast(Table, Datastream.__table__)
-    stmt = (
-        update(table)
-        .where(
-            table.c.id == bindparam("ds_id"),
-            or_(table.c.last_time.is_(None), table.c.last_time <= bindparam("ds_time")),
-        )
-        .values(last_value=bindparam("ds_value"), last_time=bindparam("ds_time"))
-    )
-    await session.execute(stmt, [{"ds_id": d, "ds_time": t, "ds_value": v} for d, t, v in sorted(latest)])
+    ordered = sorted(latest)
+    if is_postgres(session):
+        driver = await _driver(session)
+        ids = [d for d, _, _ in ordered]
+        # Rows are locked in id order first, so that concurrent batches cannot deadlock on each other.
+        await driver.execute(LOCK_DATASTREAMS, ids)
+        await driver.execute(LATEST_UNNEST, ids, [t for _, t, _ in ordered], [v for _, _, v in ordered])
+        return
+    await _sqlite_many(session, SQLITE_LATEST, [(v, sqlite_time(t), d, sqlite_time(t)) for d, t, v in ordered])
 
 
 async def touch_devices(session: AsyncSession, seen: dict[int, datetime]) -> None:
     """Record when devices were last heard from (never moving the time back)."""
     if not seen:
         return
-    table = cast(Table, Device.__table__)
-    stmt = (
-        update(table)
-        .where(
-            table.c.id == bindparam("device_id"),
-            or_(table.c.last_seen_at.is_(None), table.c.last_seen_at < bindparam("seen_at")),
-        )
-        .values(last_seen_at=bindparam("seen_at"))
-    )
-    await session.execute(stmt, [{"device_id": d, "seen_at": t} for d, t in sorted(seen.items())])
+    ordered = sorted(seen.items())
+    if is_postgres(session):
+        driver = await _driver(session)
+        ids = [d for d, _ in ordered]
+        await driver.execute(LOCK_DEVICES, ids)
+        await driver.execute(TOUCH_UNNEST, ids, [t for _, t in ordered])
+        return
+    await _sqlite_many(session, SQLITE_TOUCH, [(sqlite_time(t), d, sqlite_time(t)) for d, t in ordered])
 
 
 async def mark_online(session: AsyncSession, device_ids: Collection[int]) -> list[int]:
@@ -321,7 +429,11 @@ async def mark_offline(session: AsyncSession, device_id: int, seen_before: datet
         .returning(Device.id)
         .execution_options(synchronize_session=False)
     )
-    return result.first() is not None
+    changed = result.first() is not None
+    if changed:
+        # Ingestion's cached copy says online: forget it now and again once this commits.
+        session.sync_session.info[REGISTRY_CHANGED] = True
+    return changed
 
 
 # --- series queries ---------------------------------------------------------------------------------------------

@@ -336,6 +336,23 @@ def _read_csv(data: bytes) -> list[dict[str, str]]:
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return _read_rows(reader)
+    except csv.Error as exc:
+        # A cell over the csv module's field limit, or a broken quote: a fault of the file, not of the server.
+        raise DeviceImportFailed(
+            [
+                _problem(
+                    reader.line_num or None,
+                    None,
+                    "Tệp CSV hỏng (ô quá dài hoặc dấu ngoặc kép sai).",
+                    f"The CSV file is broken: {exc}.",
+                )
+            ]
+        ) from exc
+
+
+def _read_rows(reader: csv.DictReader[str]) -> list[dict[str, str]]:
     header = [name.strip() for name in (reader.fieldnames or [])]
     missing = [name for name in ("device_code", "name", "datastream_key", "observed_property") if name not in header]
     if missing:

@@ -44,6 +44,7 @@ class Profile(StrEnum):
     RIVER_TIDAL = "river_tidal"
     RIVER = "river"
     LAKE = "lake"
+    DISCHARGE = "discharge"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,12 @@ WATER_QUANTITIES = (
     Quantity("nh4", "Amoni (NH4+ tính theo N)", "Ammonium (NH4+ as N)", *MG_L, 0, 100),
     Quantity("level", "Mực nước", "Water level", "metre", "m", "m", -5, 20),
 )
+# An industrial park's treated effluent at the outfall: what QCVN 40 limits, plus the flow.
+WASTEWATER_QUANTITIES = (
+    *(q for q in WATER_QUANTITIES if q.key in {"ph", "bod5", "cod", "tss", "nh4"}),
+    Quantity("temp", "Nhiệt độ nước thải", "Effluent temperature", "degree Celsius", "°C", "Cel", 0, 80),
+    Quantity("flow", "Lưu lượng xả", "Discharge flow", "cubic metre per hour", "m³/h", "m3/h", 0, 5000),
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,13 @@ class Station:
     def is_air(self) -> bool:
         """Tell whether the station measures air."""
         return self.quantities is AIR_QUANTITIES
+
+    @property
+    def medium(self) -> str:
+        """Return what the station measures: air, (surface) water or wastewater."""
+        if self.is_air:
+            return "air"
+        return "wastewater" if self.profile is Profile.DISCHARGE else "water"
 
 
 # Places are plausible locations of monitoring stations in the new Tây Ninh (former Tây Ninh and Long An).
@@ -157,20 +171,29 @@ STATIONS: tuple[Station, ...] = (
     Station("NM-DAUTIENG", "Trạm nước hồ Dầu Tiếng", 11.3302, 106.2701, Profile.LAKE, WATER_QUANTITIES),
     Station("NM-RACH-TAYNINH", "Trạm nước rạch Tây Ninh", 11.3003, 106.1004, Profile.RIVER, WATER_QUANTITIES),
     Station("NM-THAYCAI", "Trạm nước kênh Thầy Cai (Đức Hòa)", 10.9003, 106.4502, Profile.RIVER, WATER_QUANTITIES),
+    Station(
+        "NT-KCN-PHUOCDONG",
+        "Trạm nước thải sau xử lý KCN Phước Đông",
+        11.0768,
+        106.2968,
+        Profile.DISCHARGE,
+        WASTEWATER_QUANTITIES,
+        episode=True,
+    ),
 )
+MEDIUM_VI = {"air": "không khí", "water": "nước mặt", "wastewater": "nước thải"}
 
 
 def device_create(station: Station) -> DeviceCreate:
     """Return the registration of a demo station."""
-    kind_vi = "không khí" if station.is_air else "nước mặt"
     return DeviceCreate(
         code=station.code,
         name=station.name,
-        description=f"Trạm quan trắc {kind_vi} tự động (dữ liệu mô phỏng cho bản trình diễn).",
+        description=f"Trạm quan trắc {MEDIUM_VI[station.medium]} tự động (dữ liệu mô phỏng cho bản trình diễn).",
         lat=station.lat,
         lon=station.lon,
         offline_after_minutes=15,
-        properties={"demo": True, "profile": station.profile.value, "medium": "air" if station.is_air else "water"},
+        properties={"demo": True, "profile": station.profile.value, "medium": station.medium},
         datastreams=[
             DatastreamCreate(
                 key=q.key,
@@ -211,6 +234,22 @@ def _episode_factor(station: Station, moment: datetime, episode_start: datetime 
     return math.sin(math.pi * elapsed / hours)  # rises, peaks in the middle, falls
 
 
+def _effluent(key: str, hour: float, episode: float) -> float:
+    """Return a treated effluent's reading: the plant works by day, and a treatment failure is the episode."""
+    shift = _bump(hour, 12.0, 3.5)
+    # The failure sends COD, TSS and ammonium well over QCVN 40 column B (150, 100 and 10 mg/L).
+    levels = {
+        "ph": 7.3 - 0.9 * episode,
+        "bod5": 22 + 6 * shift + 70 * episode,
+        "cod": 68 + 14 * shift + 260 * episode,
+        "tss": 42 + 10 * shift + 150 * episode,
+        "nh4": 3.8 + 1.2 * shift + 16 * episode,
+        "temp": 31 + 2.5 * shift,
+        "flow": 160 + 240 * shift,
+    }
+    return levels.get(key, 0.0)
+
+
 def value_at(
     station: Station,
     quantity: Quantity,
@@ -231,7 +270,9 @@ def value_at(
     episode = _episode_factor(station, moment, episode_start, episode_hours)
     key = quantity.key
     base: float
-    if key == "pm25":
+    if station.profile is Profile.DISCHARGE:
+        base = _effluent(key, hour, episode)
+    elif key == "pm25":
         base = (18 if station.profile is Profile.BACKGROUND else 26) + 22 * traffic * urban + 10 * night
         base += 8 * industrial + 170 * episode
     elif key == "pm10":

@@ -15,17 +15,36 @@ function textColour(hex) {
   return luminance > 0.5 ? "#000000" : "#ffffff";
 }
 
+function paint(badge, payload, category) {
+  badge.textContent = String(payload.value);
+  badge.classList.remove("env-index-none");
+  badge.style.backgroundColor = category.hex || "";
+  badge.style.color = textColour(category.hex);
+}
+
 onLive("environment.index_computed", (message) => {
   const payload = message && message.payload;
-  if (!payload || payload.standard !== "VN_AQI") {
+  if (!payload) {
     return;
   }
   const item = document.querySelector(`#env-air [data-station="${CSS.escape(payload.station_code)}"]`);
   if (!item) {
     return;
   }
-  const category = categories[payload.category] || {};
-  const badge = item.querySelector("[data-index-badge]");
+  const category = (categories[payload.standard] || {})[payload.category] || {};
+  // The daily VN_AQI and the US AQI have their own small badges; the big one is the hourly VN_AQI.
+  const slot = payload.period === "day" ? "[data-air-day]" : payload.standard === "US_AQI" ? "[data-air-us]" : null;
+  if (slot) {
+    const small = item.querySelector(`${slot} [data-index-badge]`);
+    if (small && (payload.standard === "VN_AQI" || slot === "[data-air-us]")) {
+      paint(small, payload, category);
+    }
+    return;
+  }
+  if (payload.standard !== "VN_AQI") {
+    return;
+  }
+  const badge = item.querySelector(":scope > [data-index-badge]");
   if (badge) {
     badge.textContent = String(payload.value);
     badge.classList.remove("env-index-none");

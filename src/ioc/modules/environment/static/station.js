@@ -89,15 +89,27 @@ function textColour(hex) {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5 ? "#000000" : "#ffffff";
 }
 
-function showIndex(payload) {
-  const category = ((config.categories || {})[payload.standard] || {})[payload.category] || {};
-  const badge = document.querySelector("[data-current] [data-index-badge]");
+function paint(badge, payload, category) {
   if (badge) {
     badge.textContent = String(payload.value);
     badge.classList.remove("env-index-none");
     badge.style.backgroundColor = category.hex || "";
     badge.style.color = textColour(category.hex);
   }
+}
+
+function showIndex(payload) {
+  const category = ((config.categories || {})[payload.standard] || {})[payload.category] || {};
+  // The daily VN_AQI and the US AQI have their own badges; the big one is the station's hourly index.
+  if (payload.period === "day") {
+    paint(document.querySelector("[data-day-index] [data-index-badge]"), payload, category);
+    return;
+  }
+  if (payload.standard !== config.standard) {
+    paint(document.querySelector("[data-us-index] [data-index-badge]"), payload, category);
+    return;
+  }
+  paint(document.querySelector("[data-current] > [data-index-badge]"), payload, category);
   const name = document.querySelector("[data-current-name]");
   if (name) {
     name.textContent = `${payload.standard} · ${(lang === "en" ? category.en : category.vi) || payload.category}`;
