@@ -6,14 +6,16 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from tests.conftest import UserFactory
 
 from ioc.core.models import OutboxEvent
 from ioc.core.module import PictureContext
 from ioc.core.runtime import Runtime
+from ioc.core.security import Role
 from ioc.core.time import utc_now
 from ioc.modules import alarm
 from ioc.modules.alarm import engine, picture, rulebook, service
-from ioc.modules.alarm.exceptions import InvalidRule
+from ioc.modules.alarm.exceptions import InvalidAssignee, InvalidRule
 from ioc.modules.alarm.models import Alarm
 from ioc.modules.alarm.schemas import RuleWrite, SilenceWrite
 
@@ -113,16 +115,21 @@ async def test_no_data_rule_fires_and_clears(runtime: Runtime, stream_id: int, m
 
 
 async def test_lifecycle_ack_comment_assign_clear_with_history(
-    runtime: Runtime, stream_id: int, make_rule: MakeRule, send: Send
+    runtime: Runtime, stream_id: int, make_rule: MakeRule, send: Send, make_user: UserFactory
 ) -> None:
     """An operator acknowledges, comments, assigns and clears; each step is in the history with who."""
     await make_rule(kind="threshold", scope_kind="datastream", scope_ref=str(stream_id), operator=">", threshold=3)
     await send([(1, 4.0)])
     [raised] = await _alarms(runtime)
+    engineer = await make_user(Role.AGENCY_STAFF, display_name="Kỹ sư Lê Văn Bình")
+    citizen = await make_user(Role.CITIZEN)
     async with runtime.db.transaction() as session:
         acked = await service.acknowledge(session, raised.id, STAFF, "đang kiểm tra")
         await service.comment(session, raised.id, STAFF, "Đã cử tổ trực đến hiện trường")
-        await service.assign(session, raised.id, STAFF, 42)
+        for nobody in (citizen["id"], 999_999):  # an alarm goes to an active staff member only
+            with pytest.raises(InvalidAssignee):
+                await service.assign(session, raised.id, STAFF, nobody)
+        await service.assign(session, raised.id, STAFF, engineer["id"])
         with pytest.raises(alarm.AlarmNotFound):
             await service.acknowledge(session, 999_999, STAFF)
     async with runtime.db.session() as session:
@@ -142,7 +149,8 @@ async def test_lifecycle_ack_comment_assign_clear_with_history(
         detail = await service.alarm_detail(session, raised.id)
     assert cleared.status == "cleared"
     assert cleared.cleared_by == STAFF.id
-    assert cleared.assignee_id == 42
+    assert cleared.assignee_id == engineer["id"]
+    assert detail.assignee_name == "Kỹ sư Lê Văn Bình"
     assert [h.action for h in detail.history] == ["raised", "acknowledged", "commented", "assigned", "cleared"]
     assert detail.history[1].actor_name == "Trực ban"
     assert await _events(runtime) == ["alarm.raised", "alarm.acknowledged", "alarm.cleared"]

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 
 import pytest
-from tests.conftest import LoginFactory
+from tests.conftest import LoginFactory, UserFactory
 
 from ioc.core.runtime import Runtime
 from ioc.core.security import Role
@@ -137,3 +137,125 @@ async def test_pages_console_detail_and_rule_editor(
     assert (await head.get("/alarm-rules")).status_code == 200
     citizen = await login_as(Role.CITIZEN)
     assert (await citizen.get("/api/v1/alarms")).status_code == 403
+
+
+async def test_rule_made_in_the_editor_trips_is_assigned_acknowledged_and_cleared_from_the_pages(
+    login_as: LoginFactory,
+    make_user: UserFactory,
+    threshold_rule: dict[str, object],
+    send: Send,
+) -> None:
+    """The "done when" path of an operator: a rule saved from the editor fires; the pages assign, ack and clear."""
+    head = await login_as(Role.AGENCY_HEAD)
+    token = head.headers["X-CSRF-Token"]
+    form = {k: str(v) for k, v in threshold_rule.items() if k != "enabled"}
+    saved = await head.post("/alarm-rules/save", data={**form, "enabled": "on", "action": "save", "csrf_token": token})
+    assert saved.status_code == 303
+    [rule] = (await head.get("/api/v1/alarm-rules")).json()
+    assert (rule["enabled"], rule["params"]["clear_threshold"]) == (True, 2.8)
+    await send([(2, 3.4)])
+    [raised] = (await head.get("/api/v1/alarms")).json()
+    assert (raised["rule_id"], raised["severity"], raised["status"]) == (rule["id"], "critical", "active")
+    alarm_id = raised["alarm_id"]
+    # The user picker looks colleagues up by name; it answers id, name and agency only.
+    engineer = await make_user(Role.AGENCY_STAFF, display_name="Kỹ sư Trần Thị Hoa", email="hoa@tayninh.gov.vn")
+    found = (await head.get("/api/v1/staff", params={"q": "trần thị"})).json()
+    assert found == [{"id": engineer["id"], "display_name": "Kỹ sư Trần Thị Hoa", "agency_id": None}]
+    detail = await head.get(f"/alarms/{alarm_id}")
+    assert "data-user-picker" in detail.text
+    for action, fields in (
+        ("assign", {"assignee_id": str(engineer["id"])}),
+        ("acknowledge", {"note": "Đã cử người"}),
+        ("clear", {"note": "Nước đã rút"}),
+    ):
+        done = await head.post(f"/alarms/{alarm_id}/{action}", data={**fields, "csrf_token": token})
+        assert done.status_code == 303, (action, done.text)
+    after = (await head.get(f"/api/v1/alarms/{alarm_id}")).json()
+    assert (after["status"], after["assignee_id"], after["assignee_name"]) == (
+        "cleared",
+        engineer["id"],
+        "Kỹ sư Trần Thị Hoa",
+    )
+    assert [h["action"] for h in after["history"]] == ["raised", "assigned", "acknowledged", "cleared"]
+    assert "Kỹ sư Trần Thị Hoa" in (await head.get(f"/alarms/{alarm_id}")).text
+    # The duty leader opens an incident from the alarm's page.
+    leader = await login_as(Role.LEADER)
+    page = await leader.get(f"/alarms/{alarm_id}")
+    assert f'href="/incidents/new?alarm={alarm_id}"' in page.text
+    assert f'value="{alarm_id}"' in (await leader.get(f"/incidents/new?alarm={alarm_id}")).text
+    opened = await leader.post(
+        "/incidents/new",
+        data={"source": "alarm", "alarm_id": str(alarm_id), "incident_type": "flooding"},
+    )
+    assert opened.status_code == 303, opened.text
+    incident = (await leader.get(f"/api/v1{opened.headers['location']}")).json()
+    assert [(link["kind"], link["ref_id"]) for link in incident["links"]] == [("alarm", alarm_id)]
+    assert incident["severity"] == "critical"
+
+
+async def test_silence_maintenance_and_routing_pages(login_as: LoginFactory, threshold_rule: dict[str, object]) -> None:
+    """Windows are created with a scope and a time range, listed and ended early; policies are written in a form."""
+    head = await login_as(Role.AGENCY_HEAD)
+    token = head.headers["X-CSRF-Token"]
+    rule_id = (await head.post("/api/v1/alarm-rules", json=threshold_rule)).json()["id"]
+    page = await head.get("/alarm-silences")
+    assert page.status_code == 200
+    assert "Tạm tắt và bảo trì" in page.text
+    window = {"kind": "maintenance", "rule_id": str(rule_id), "reason": "Thay cảm biến", "csrf_token": token}
+    backwards = await head.post(
+        "/alarm-silences?lang=en", data={**window, "starts_at": "2030-01-02T10:00", "ends_at": "2030-01-02T08:00"}
+    )
+    assert backwards.status_code == 422
+    assert "must end after it starts" in backwards.text
+    created = await head.post(
+        "/alarm-silences", data={**window, "starts_at": "2026-01-02T08:00", "ends_at": "2099-01-02T10:00"}
+    )
+    assert created.status_code == 303
+    [stored] = (await head.get("/api/v1/alarm-silences")).json()
+    assert (stored["kind"], stored["rule_id"], stored["reason"]) == ("maintenance", rule_id, "Thay cảm biến")
+    assert stored["starts_at"].startswith("2026-01-02T01:00")  # 08:00 in Tây Ninh is 01:00 UTC
+    listed = await head.get("/alarm-silences?lang=en")
+    assert "Thay cảm biến" in listed.text
+    assert "End now" in listed.text
+    ended = await head.post(f"/alarm-silences/{stored['id']}/end", data={"csrf_token": token})
+    assert ended.status_code == 303
+    assert (await head.get("/api/v1/alarm-silences")).json() == []
+
+    policies = await head.get("/alarm-policies")
+    assert policies.status_code == 200
+    policy = {
+        "name": "Trực ban tỉnh",
+        "min_severity": "major",
+        "targets": "email: trucban@tayninh.gov.vn\n0912345678",
+        "repeat_minutes": "30",
+        "escalate_after_minutes": "15",
+        "escalation_targets": "lanhdao@tayninh.gov.vn",
+        "enabled": "on",
+        "csrf_token": token,
+    }
+    bad = await head.post("/alarm-policies/save?lang=en", data={**policy, "targets": "email: not-an-address"})
+    assert bad.status_code == 422
+    assert "Invalid recipient" in bad.text
+    unknown = await head.post("/alarm-policies/save?lang=en", data={**policy, "agency_code": "KHONG-CO"})
+    assert unknown.status_code == 422
+    assert "No agency KHONG-CO" in unknown.text
+    assert (await head.post("/alarm-policies/save", data=policy)).status_code == 303
+    [saved] = (await head.get("/api/v1/alarm-policies")).json()
+    assert saved["targets"] == [
+        {"channel": "email", "recipient": "trucban@tayninh.gov.vn"},
+        {"channel": "sms", "recipient": "0912345678"},
+    ]
+    assert (saved["repeat_minutes"], saved["escalate_after_minutes"]) == (30, 15)
+    assert saved["escalation_targets"] == [{"channel": "email", "recipient": "lanhdao@tayninh.gov.vn"}]
+    edit = await head.get(f"/alarm-policies/{saved['id']}?lang=en")
+    assert "Edit the policy" in edit.text
+    changed = await head.put(
+        f"/api/v1/alarm-policies/{saved['id']}",
+        json={**{k: saved[k] for k in ("name", "targets", "escalation_targets")}, "min_severity": "critical"},
+    )
+    assert changed.json()["min_severity"] == "critical"
+    assert (await head.post(f"/alarm-policies/{saved['id']}/delete", data={"csrf_token": token})).status_code == 303
+    assert (await head.get("/api/v1/alarm-policies")).json() == []
+    staff = await login_as(Role.AGENCY_STAFF)
+    assert (await staff.get("/alarm-policies")).status_code == 403
+    assert (await staff.get("/alarm-silences")).status_code == 200

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ioc.core.events import record_event
 from ioc.core.module import SeedContext
 from ioc.core.runtime import Runtime
+from ioc.core.settings import Environment
 from ioc.core.time import utc_now
 from ioc.modules import environment
 from ioc.modules.alarm import rulebook, rules
@@ -70,14 +71,15 @@ async def test_the_demo_rules_pass_the_editor_checks_and_seeding_again_adds_noth
     assert ctx.messages == ["alarm: 0 quy tắc và chính sách mới / new rules and policies"]
 
 
-async def test_the_test_environment_seeds_the_rules_disabled(runtime: Runtime) -> None:
-    """Browser tests serve one seeded demo for a whole session: rules there must not fire as minutes pass."""
+async def test_the_demo_seed_enables_its_rules_in_the_test_environment_too(runtime: Runtime) -> None:
+    """Test and production seed the same demo: the rules start enabled whatever IOC_ENV says."""
+    assert runtime.settings.env is Environment.TEST
     async with runtime.db.transaction() as session:
         await seed_demo(SeedContext(session=session, runtime=runtime))
         stored = await rulebook.list_rules(session)
     # Without stations and categories only the province-wide rules over events can be created.
     assert sorted(r.name for r in stored) == sorted([AQI_RULE, DEMO_RULES[5]["name"]])
-    assert not any(r.enabled for r in stored)
+    assert all(r.enabled for r in stored)
 
 
 @pytest.mark.usefixtures("seeded")

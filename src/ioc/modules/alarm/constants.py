@@ -18,6 +18,8 @@ API_PREFIX: Final = "/alarms"
 RULES_API_PREFIX: Final = "/alarm-rules"
 CONSOLE_PATH: Final = "/alarms"
 RULES_PATH: Final = "/alarm-rules"
+SILENCES_PATH: Final = "/alarm-silences"
+POLICIES_PATH: Final = "/alarm-policies"
 
 NO_DATA_JOB: Final = "alarm.no_data_check"
 NOTIFY_JOB: Final = "alarm.notify_check"
@@ -34,6 +36,9 @@ CONSOLE_PAGE_SIZE: Final = 200
 MAX_RULE_WINDOW: Final = timedelta(days=7)
 COMMENT_MAX: Final = 2000
 MAX_SILENCE_HOURS: Final = 24 * 7
+# A new window in the form starts now and lasts this long unless the operator says otherwise.
+DEFAULT_WINDOW_HOURS: Final = 4
+TARGET_CHANNELS: Final = ("email", "sms", "webhook")
 
 
 class Severity(StrEnum):

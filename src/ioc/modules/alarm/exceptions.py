@@ -60,6 +60,29 @@ class InvalidRule(ValidationFailed):
         super().__init__(message_vi, message_en, field=field, **detail)
 
 
+class InvalidPolicy(ValidationFailed):
+    """A routing policy names an unknown unit or agency, or a recipient its channel cannot reach."""
+
+    code = "invalid_alarm_policy"
+
+    def __init__(self, field: str, message_vi: str, message_en: str) -> None:
+        super().__init__(message_vi, message_en, field=field)
+
+
+class InvalidAssignee(ValidationFailed):
+    """The person an alarm is given to is not an active staff member."""
+
+    code = "invalid_alarm_assignee"
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(
+            f"Người dùng số {user_id} không phải cán bộ đang hoạt động.",
+            f"User {user_id} is not an active staff member.",
+            field="assignee_id",
+            user_id=user_id,
+        )
+
+
 class AlarmAlreadyCleared(Conflict):
     """The alarm is cleared already; it cannot be acknowledged or cleared again."""
 

@@ -1,12 +1,46 @@
-"""Reactions to other modules' events: telemetry batches, environment indices and exceedances, citizen reports."""
+"""Reactions to other modules' events: telemetry batches, environment indices and exceedances, citizen reports.
+
+Telemetry batches also have a lane of their own (`ObservationLane`): with the in-process transport every event
+becomes a delivery job that waits behind every other job, so under heavy ingestion a threshold crossing was
+evaluated seconds late. The lane reads new `telemetry.observations_received` events straight from the outbox
+as soon as a transaction commits, evaluates all of them in one go (one query for the readings of every batch)
+and marks each handled under the subscription's own name, in the same transaction. The delivery jobs still
+run and find the event handled; if the lane misses an event (committed out of order, lane stopped), the job
+evaluates it as before, so nothing depends on the lane but speed.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+
 from ioc.core.events import HandlerContext, Subscription
+from ioc.core.models import EventHandled, OutboxEvent
 from ioc.core.security import Principal, PrincipalKind, Role
+from ioc.core.time import utc_now
 from ioc.modules import citizen_report, environment, notification, telemetry
 
 from . import engine, service
+
+if TYPE_CHECKING:
+    from ioc.core.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+OBSERVATIONS_HANDLER = "alarm.evaluate_observations"
+# Events evaluated together by the lane at most; more wait for the next round, which starts at once.
+LANE_BATCH = 500
+# The lane looks this many outbox ids back for events committed after newer ones (concurrent ingestion).
+LANE_LOOKBACK_IDS = 1000
+# Without a commit in this process (ingestion elsewhere), the lane looks for new events this often.
+LANE_POLL_SECONDS = 0.25
+LANE_STOP_SECONDS = 5.0
 
 # Reading a report's place needs the staff view; the engine reads it as a system principal with only that scope.
 _READER = Principal(
@@ -123,7 +157,7 @@ async def on_delivery_failed(ctx: HandlerContext, event: notification.DeliveryFa
 
 
 SUBSCRIPTIONS = (
-    Subscription(telemetry.ObservationsReceived, on_observations, "alarm.evaluate_observations"),
+    Subscription(telemetry.ObservationsReceived, on_observations, OBSERVATIONS_HANDLER),
     Subscription(environment.IndexComputed, on_index, "alarm.evaluate_index"),
     Subscription(environment.ExceedanceDetected, on_exceedance, "alarm.exceedance_detected"),
     Subscription(environment.ExceedanceCleared, on_exceedance_cleared, "alarm.exceedance_cleared"),
@@ -134,3 +168,116 @@ SUBSCRIPTIONS = (
     Subscription(citizen_report.ReportClosed, on_report_done, "alarm.report_closed"),
     Subscription(notification.DeliveryFailed, on_delivery_failed, "alarm.delivery_failed"),
 )
+
+
+class ObservationLane:
+    """Evaluates telemetry batches as soon as they are committed, many at once, ahead of the job queue."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.evaluated = 0
+        self._cursor = 0
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Begin after the newest event already stored (older ones go the ordinary way) and wake on commits."""
+        async with self.runtime.db.session() as session:
+            self._cursor = int(await session.scalar(select(func.max(OutboxEvent.id))) or 0)
+        self.runtime.db.on_commit(self._wake.set)
+        self._task = asyncio.create_task(self._run(), name="alarm-observation-lane")
+
+    async def stop(self) -> None:
+        """Finish the round in progress and stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), LANE_STOP_SECONDS)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                more = await self.evaluate_pending()
+            except Exception:
+                # The delivery jobs still carry every event: a failing lane only costs speed.
+                log.exception("alarm observation lane failed; retrying")
+                more = False
+                await asyncio.sleep(1.0)
+            if more:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), LANE_POLL_SECONDS)
+
+    async def evaluate_pending(self) -> bool:
+        """Evaluate the batches committed since the last round; tell whether more are waiting."""
+        handled = exists().where(
+            EventHandled.event_id == OutboxEvent.event_id, EventHandled.handler == OBSERVATIONS_HANDLER
+        )
+        async with self.runtime.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(OutboxEvent.id, OutboxEvent.payload)
+                    .where(
+                        OutboxEvent.name == telemetry.ObservationsReceived.event_name,
+                        OutboxEvent.id > self._cursor - LANE_LOOKBACK_IDS,
+                        ~handled,
+                    )
+                    .order_by(OutboxEvent.id)
+                    .limit(LANE_BATCH)
+                )
+            ).all()
+            if not rows:
+                return False
+            events = [telemetry.ObservationsReceived.model_validate(row.payload) for row in rows]
+            streams = sorted({stream for event in events for stream in event.datastream_ids})
+            await engine.evaluate_observations(
+                session,
+                self.runtime,
+                streams,
+                min(event.min_time for event in events),
+                max(event.max_time for event in events),
+            )
+            now = utc_now()
+            session.add_all(
+                EventHandled(event_id=event.event_id, handler=OBSERVATIONS_HANDLER, handled_at=now) for event in events
+            )
+            try:
+                await session.commit()
+            except IntegrityError:
+                # A delivery job handled one of them meanwhile; the next round leaves it out.
+                await session.rollback()
+                return True
+        self._cursor = max(self._cursor, max(row.id for row in rows))
+        self.evaluated += len(events)
+        return len(rows) == LANE_BATCH
+
+
+_LANES: WeakKeyDictionary[Runtime, ObservationLane] = WeakKeyDictionary()
+
+
+async def start_lane(runtime: Runtime) -> None:
+    """Start the observation lane in a process that runs background work."""
+    if not runtime.settings.run_background or runtime in _LANES:
+        return
+    lane = ObservationLane(runtime)
+    await lane.start()
+    _LANES[runtime] = lane
+
+
+def running_lane(runtime: Runtime) -> ObservationLane | None:
+    """Return the observation lane of a runtime, if it runs."""
+    return _LANES.get(runtime)
+
+
+async def stop_lane(runtime: Runtime) -> None:
+    """Stop the observation lane if it runs."""
+    lane = _LANES.pop(runtime, None)
+    if lane is not None:
+        await lane.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ioc.core.module import KpiTile, Manifest, MapLayer, NavEntry, Scope
+from ioc.core.module import FeedEntry, KpiTile, Manifest, MapLayer, NavEntry, Scope
 from ioc.core.security import Role
 
 from .constants import (
@@ -17,7 +17,7 @@ from .constants import (
     TITLE_EN,
     TITLE_VI,
 )
-from .handlers import SUBSCRIPTIONS
+from .handlers import SUBSCRIPTIONS, start_lane, stop_lane
 from .picture import alarm_features, open_critical, open_total, unacknowledged
 from .router import api_router, page_router
 from .seed import seed_demo
@@ -30,10 +30,12 @@ manifest = Manifest(
     tier=2,
     title_vi=TITLE_VI,
     title_en=TITLE_EN,
-    depends_on=("org_unit", "notification", "telemetry", "citizen_report", "environment"),
+    depends_on=("identity", "org_unit", "notification", "telemetry", "citizen_report", "environment"),
     api_router=api_router,
     page_router=page_router,
     subscriptions=SUBSCRIPTIONS,
+    on_startup=start_lane,
+    on_shutdown=stop_lane,
     jobs=JOBS,
     seed=seed_demo,
     scopes=(
@@ -109,6 +111,10 @@ manifest = Manifest(
             scope=SCOPE_READ,
             order=5,
         ),
+    ),
+    feed=(
+        FeedEntry("alarm.raised", severity_field="severity", link=f"{CONSOLE_PATH}/{{alarm_id}}"),
+        FeedEntry("alarm.escalated", critical=True, link=f"{CONSOLE_PATH}/{{alarm_id}}"),
     ),
     package_dir=Path(__file__).parent,
 )

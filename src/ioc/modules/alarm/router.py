@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -14,16 +15,22 @@ from ioc.core.http import db_session
 from ioc.core.i18n import request_language
 from ioc.core.security import Principal, require_scope
 from ioc.core.templating import render
+from ioc.core.time import to_local, utc_now
+from ioc.modules import org_unit
 
 from . import rulebook, service
 from .constants import (
     API_PREFIX,
     CONSOLE_PATH,
+    DEFAULT_WINDOW_HOURS,
+    POLICIES_PATH,
     RULES_API_PREFIX,
     RULES_PATH,
     SCOPE_OPERATE,
     SCOPE_READ,
     SCOPE_RULES,
+    SILENCES_PATH,
+    TARGET_CHANNELS,
     Operator,
     RuleKind,
     ScopeKind,
@@ -52,7 +59,7 @@ require_read = require_scope(SCOPE_READ)
 require_operate = require_scope(SCOPE_OPERATE)
 require_rules = require_scope(SCOPE_RULES)
 ALARM_ID = Path(ge=1, le=2**62)
-RULE_ID = Path(ge=1, le=2**31)
+RULE_ID = Path(ge=1, le=2**31 - 1)
 
 
 # --- alarms -------------------------------------------------------------------------------------------------------
@@ -225,7 +232,7 @@ async def create_silence(
 
 @api_router.delete("/alarm-silences/{silence_id}", status_code=204, summary="Kết thúc tạm tắt / end a silence")
 async def end_silence(
-    silence_id: int = Path(ge=1, le=2**31),
+    silence_id: int = Path(ge=1, le=2**31 - 1),
     session: AsyncSession = Depends(db_session),
     principal: Principal = Depends(require_operate),
 ) -> Response:
@@ -245,17 +252,44 @@ async def list_policies(
 
 @api_router.post("/alarm-policies", response_model=PolicyRead, status_code=201, summary="Thêm chính sách / add")
 async def create_policy(
-    data: PolicyWrite, session: AsyncSession = Depends(db_session), principal: Principal = Depends(require_rules)
+    data: PolicyWrite,
+    request: Request,
+    session: AsyncSession = Depends(db_session),
+    principal: Principal = Depends(require_rules),
 ) -> PolicyRead:
-    """Add a routing policy."""
-    result = await rulebook.create_policy(session, data)
+    """Add a routing policy; unknown units or agencies and unreachable recipients answer 422."""
+    result = await rulebook.create_policy(session, data, request.app.state.runtime.settings)
+    await session.commit()
+    return result
+
+
+@api_router.get("/alarm-policies/{policy_id}", response_model=PolicyRead, summary="Chính sách / routing policy")
+async def get_policy(
+    policy_id: int = Path(ge=1, le=2**31 - 1),
+    session: AsyncSession = Depends(db_session),
+    principal: Principal = Depends(require_rules),
+) -> PolicyRead:
+    """Return one routing policy."""
+    return await rulebook.get_policy(session, policy_id)
+
+
+@api_router.put("/alarm-policies/{policy_id}", response_model=PolicyRead, summary="Sửa chính sách / update")
+async def update_policy(
+    data: PolicyWrite,
+    request: Request,
+    policy_id: int = Path(ge=1, le=2**31 - 1),
+    session: AsyncSession = Depends(db_session),
+    principal: Principal = Depends(require_rules),
+) -> PolicyRead:
+    """Change a routing policy."""
+    result = await rulebook.update_policy(session, policy_id, data, request.app.state.runtime.settings)
     await session.commit()
     return result
 
 
 @api_router.delete("/alarm-policies/{policy_id}", status_code=204, summary="Xóa chính sách / delete")
 async def delete_policy(
-    policy_id: int = Path(ge=1, le=2**31),
+    policy_id: int = Path(ge=1, le=2**31 - 1),
     session: AsyncSession = Depends(db_session),
     principal: Principal = Depends(require_rules),
 ) -> Response:
@@ -449,3 +483,244 @@ async def save_rule_page(
         return await _editor(request, values, rule_id=rule_id, errors=errors, status_code=exc.status_code)
     await session.commit()
     return RedirectResponse(f"{RULES_PATH}?lang={lang}", status_code=303)
+
+
+# --- silence, maintenance and routing pages -----------------------------------------------------------------------
+
+
+def _local_input(value: datetime) -> str:
+    return to_local(value).strftime("%Y-%m-%dT%H:%M")
+
+
+def _parse_local(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    # datetime-local has no offset: the form is in the province's time (+07:00).
+    return f"{value}:00+07:00" if len(value) == 16 else f"{value}+07:00"
+
+
+def _form_errors(exc: ValidationError) -> dict[str, Any]:
+    return {
+        str(err["loc"][0]) if err["loc"] else "": {"vi": f"Giá trị không hợp lệ: {err['msg']}", "en": err["msg"]}
+        for err in exc.errors()
+    }
+
+
+async def _unit_options(request: Request, session: AsyncSession) -> list[tuple[str, str]]:
+    province = request.app.state.runtime.settings.province_code
+    units = await org_unit.children(session, province)
+    top = await org_unit.get_unit(session, province)
+    return [("", "—")] + ([(top.code, top.name)] if top else []) + [(u.code, f"{u.name} ({u.code})") for u in units]
+
+
+async def _silences_page(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    now = utc_now()
+    rules = await rulebook.list_rules(session)
+    defaults = {
+        "kind": "maintenance",
+        "starts_at": _local_input(now),
+        "ends_at": _local_input(now + timedelta(hours=DEFAULT_WINDOW_HOURS)),
+    }
+    return render(
+        request,
+        "alarm/silences.html",
+        {
+            "silences": await rulebook.list_silences(session, now),
+            "rule_names": {r.id: r.name for r in rules},
+            "rule_options": [("", "—")] + [(str(r.id), r.name) for r in rules],
+            "unit_options": await _unit_options(request, session),
+            "values": {**defaults, **(values or {})},
+            "errors": errors or {},
+            "now": now,
+            "can_operate": principal.has(SCOPE_OPERATE),
+        },
+        status_code=status_code,
+    )
+
+
+@page_router.get(SILENCES_PATH)
+async def silences_page(
+    request: Request, session: AsyncSession = Depends(db_session), principal: Principal = Depends(require_read)
+) -> Response:
+    """Show running and planned silences and maintenance windows, and the form to add one."""
+    return await _silences_page(request, session, principal)
+
+
+@page_router.post(SILENCES_PATH)
+async def create_silence_page(
+    request: Request, session: AsyncSession = Depends(db_session), principal: Principal = Depends(require_operate)
+) -> Response:
+    """Add a silence or maintenance window from the form; errors are shown beside the fields."""
+    form = {k: str(v).strip() for k, v in (await request.form()).items() if k != "csrf_token"}
+    data = {
+        "kind": form.get("kind") or "silence",
+        "rule_id": form.get("rule_id") or None,
+        "source_ref": form.get("source_ref") or None,
+        "unit_code": form.get("unit_code") or None,
+        "starts_at": _parse_local(form.get("starts_at", "")),
+        "ends_at": _parse_local(form.get("ends_at", "")),
+        "reason": form.get("reason", ""),
+    }
+    try:
+        await rulebook.create_silence(session, SilenceWrite.model_validate(data), principal)
+    except ValidationError as exc:
+        return await _silences_page(request, session, principal, values=form, errors=_form_errors(exc), status_code=422)
+    except IocError as exc:
+        await session.rollback()
+        errors = {str(exc.detail.get("field", "ends_at")): {"vi": exc.message("vi"), "en": exc.message("en")}}
+        return await _silences_page(
+            request, session, principal, values=form, errors=errors, status_code=exc.status_code
+        )
+    await session.commit()
+    return RedirectResponse(f"{SILENCES_PATH}?lang={_lang(request)}", status_code=303)
+
+
+@page_router.post(f"{SILENCES_PATH}/{{silence_id}}/end")
+async def end_silence_page(
+    request: Request,
+    silence_id: int = Path(ge=1, le=2**31 - 1),
+    session: AsyncSession = Depends(db_session),
+    principal: Principal = Depends(require_operate),
+) -> Response:
+    """End a silence or maintenance window early."""
+    await rulebook.end_silence(session, silence_id)
+    await session.commit()
+    return RedirectResponse(f"{SILENCES_PATH}?lang={_lang(request)}", status_code=303)
+
+
+def _targets_text(targets: list[dict[str, str]]) -> str:
+    return "\n".join(f"{t['channel']}: {t['recipient']}" for t in targets)
+
+
+def _parse_targets(text: str) -> list[dict[str, str]]:
+    """Read one target per line, "email: a@b.vn" (the channel may be left out when the address tells it)."""
+    targets: list[dict[str, str]] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        head, sep, rest = line.partition(":")
+        if sep and head.strip().lower() in TARGET_CHANNELS:
+            channel, recipient = head.strip().lower(), rest.strip()
+        elif line.lower().startswith(("http://", "https://")):
+            channel, recipient = "webhook", line
+        elif "@" in line:
+            channel, recipient = "email", line
+        else:
+            channel, recipient = "sms", line
+        targets.append({"channel": channel, "recipient": recipient})
+    return targets
+
+
+async def _policy_page(
+    request: Request,
+    session: AsyncSession,
+    *,
+    values: dict[str, Any],
+    policy_id: int | None = None,
+    errors: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "alarm/policies.html",
+        {
+            "policies": await rulebook.list_policies(session),
+            "policy_id": policy_id,
+            "values": values,
+            "errors": errors or {},
+            "severities": list(Severity),
+            "unit_options": await _unit_options(request, session),
+        },
+        status_code=status_code,
+    )
+
+
+_NEW_POLICY = {"min_severity": "major", "repeat_minutes": 240, "enabled": True}
+
+
+@page_router.get(POLICIES_PATH)
+async def policies_page(
+    request: Request, session: AsyncSession = Depends(db_session), principal: Principal = Depends(require_rules)
+) -> Response:
+    """Show the routing policies and the form to add one."""
+    return await _policy_page(request, session, values=dict(_NEW_POLICY))
+
+
+@page_router.get(f"{POLICIES_PATH}/{{policy_id}}")
+async def edit_policy_page(
+    request: Request,
+    policy_id: int = Path(ge=1, le=2**31 - 1),
+    session: AsyncSession = Depends(db_session),
+    principal: Principal = Depends(require_rules),
+) -> Response:
+    """Show the routing policies with one of them in the form."""
+    policy = await rulebook.get_policy(session, policy_id)
+    values = {
+        **policy.model_dump(),
+        "targets": _targets_text(policy.targets),
+        "escalation_targets": _targets_text(policy.escalation_targets),
+    }
+    return await _policy_page(request, session, values=values, policy_id=policy_id)
+
+
+@page_router.post(f"{POLICIES_PATH}/save")
+async def save_policy_page(
+    request: Request, session: AsyncSession = Depends(db_session), principal: Principal = Depends(require_rules)
+) -> Response:
+    """Create or change a routing policy from the form; errors are shown beside the fields."""
+    form = {k: str(v).strip() for k, v in (await request.form()).items() if k != "csrf_token"}
+    raw_id = form.get("policy_id", "")
+    policy_id = int(raw_id) if raw_id.isdigit() else None
+    values: dict[str, Any] = {**form, "enabled": "enabled" in form}
+    data = {
+        "name": form.get("name", ""),
+        "min_severity": form.get("min_severity") or "warning",
+        "unit_code": form.get("unit_code") or None,
+        "agency_code": form.get("agency_code") or None,
+        "targets": _parse_targets(form.get("targets", "")),
+        "escalation_targets": _parse_targets(form.get("escalation_targets", "")),
+        "repeat_minutes": form.get("repeat_minutes") or 240,
+        "escalate_after_minutes": form.get("escalate_after_minutes") or None,
+        "enabled": "enabled" in form,
+    }
+    settings = request.app.state.runtime.settings
+    try:
+        policy = PolicyWrite.model_validate(data)
+        if policy_id is None:
+            await rulebook.create_policy(session, policy, settings)
+        else:
+            await rulebook.update_policy(session, policy_id, policy, settings)
+    except ValidationError as exc:
+        errors = _form_errors(exc)
+        return await _policy_page(request, session, values=values, policy_id=policy_id, errors=errors, status_code=422)
+    except IocError as exc:
+        await session.rollback()
+        errors = {str(exc.detail.get("field", "name")): {"vi": exc.message("vi"), "en": exc.message("en")}}
+        return await _policy_page(
+            request, session, values=values, policy_id=policy_id, errors=errors, status_code=exc.status_code
+        )
+    await session.commit()
+    return RedirectResponse(f"{POLICIES_PATH}?lang={_lang(request)}", status_code=303)
+
+
+@page_router.post(f"{POLICIES_PATH}/{{policy_id}}/delete")
+async def delete_policy_page(
+    request: Request,
+    policy_id: int = Path(ge=1, le=2**31 - 1),
+    session: AsyncSession = Depends(db_session),
+    principal: Principal = Depends(require_rules),
+) -> Response:
+    """Delete a routing policy."""
+    await rulebook.delete_policy(session, policy_id)
+    await session.commit()
+    return RedirectResponse(f"{POLICIES_PATH}?lang={_lang(request)}", status_code=303)

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.core.security import Principal
 from ioc.core.time import utc_now
-from ioc.modules import telemetry
+from ioc.modules import notification, org_unit, telemetry
 
 from . import engine, rules
 from .constants import TEST_WINDOW, RuleKind
-from .exceptions import InvalidWindow, PolicyNotFound, RuleNotFound, SilenceNotFound
+from .exceptions import InvalidPolicy, InvalidWindow, PolicyNotFound, RuleNotFound, SilenceNotFound
 from .models import AlarmRule, ReportPoint, RoutingPolicy, RuleState, Silence
 from .schemas import PolicyRead, PolicyWrite, RuleRead, RuleTestResult, RuleWrite, SilenceRead, SilenceWrite
+
+if TYPE_CHECKING:
+    from ioc.core.settings import Settings
 
 
 async def list_rules(session: AsyncSession) -> list[RuleRead]:
@@ -189,6 +193,10 @@ async def create_silence(session: AsyncSession, data: SilenceWrite, actor: Princ
         )
     if data.rule_id is not None:
         await _rule(session, data.rule_id)
+    if data.unit_code is not None and await org_unit.get_unit(session, data.unit_code) is None:
+        raise InvalidWindow(
+            f"Không có đơn vị hành chính mã {data.unit_code}.", f"No administrative unit {data.unit_code}."
+        )
     silence = Silence(**data.model_dump(), created_by=actor.id, created_at=utc_now())
     session.add(silence)
     await session.flush()
@@ -196,35 +204,96 @@ async def create_silence(session: AsyncSession, data: SilenceWrite, actor: Princ
 
 
 async def list_silences(session: AsyncSession, now: datetime | None = None) -> list[SilenceRead]:
-    """List silences that have not ended."""
+    """List silences and maintenance windows that have not ended (running ones first)."""
     rows = await session.scalars(
-        select(Silence).where(Silence.ends_at > (now or utc_now())).order_by(Silence.starts_at)
+        select(Silence).where(Silence.ends_at > (now or utc_now())).order_by(Silence.starts_at, Silence.id)
     )
     return [SilenceRead.model_validate(r) for r in rows]
 
 
 async def end_silence(session: AsyncSession, silence_id: int) -> None:
-    """End a silence now."""
+    """End a silence or maintenance window now (one that has not started yet ends before it starts)."""
     silence = await session.get(Silence, silence_id)
     if silence is None:
         raise SilenceNotFound(silence_id)
-    silence.ends_at = utc_now()
+    now = utc_now()
+    if silence.ends_at <= now:
+        return
+    silence.ends_at = max(now, silence.starts_at)
     await session.flush()
 
 
 # --- routing policies ---------------------------------------------------------------------------------------------
 
 
-async def create_policy(session: AsyncSession, data: PolicyWrite) -> PolicyRead:
-    """Store a routing policy."""
-    policy = RoutingPolicy(
-        **data.model_dump(exclude={"targets", "escalation_targets", "min_severity"}),
-        min_severity=data.min_severity.value,
-        targets=[t.model_dump() for t in data.targets],
-        escalation_targets=[t.model_dump() for t in data.escalation_targets],
-        created_at=utc_now(),
-    )
+async def _check_policy(session: AsyncSession, data: PolicyWrite, settings: Settings | None) -> None:
+    """Refuse a policy naming an unknown unit or agency or an address its channel cannot reach."""
+    if data.unit_code and await org_unit.get_unit(session, data.unit_code) is None:
+        raise InvalidPolicy(
+            "unit_code", f"Không có đơn vị hành chính mã {data.unit_code}.", f"No administrative unit {data.unit_code}."
+        )
+    if data.agency_code:
+        try:
+            await org_unit.get_agency(session, data.agency_code)
+        except org_unit.AgencyNotFound as exc:
+            raise InvalidPolicy(
+                "agency_code", f"Không có cơ quan mã {data.agency_code}.", f"No agency {data.agency_code}."
+            ) from exc
+    if settings is None:
+        return
+    for field_name, targets in (("targets", data.targets), ("escalation_targets", data.escalation_targets)):
+        for target in targets:
+            try:
+                notification.validate_recipient(notification.ChannelKind(target.channel), target.recipient, settings)
+            except notification.InvalidRecipient as exc:
+                raise InvalidPolicy(
+                    field_name,
+                    f"Người nhận không hợp lệ ({target.channel}: {target.recipient}): {exc.message('vi')}",
+                    f"Invalid recipient ({target.channel}: {target.recipient}): {exc.message('en')}",
+                ) from exc
+
+
+def _fill_policy(policy: RoutingPolicy, data: PolicyWrite) -> None:
+    policy.name = data.name.strip()
+    policy.min_severity = data.min_severity.value
+    policy.unit_code = data.unit_code or None
+    policy.agency_code = data.agency_code or None
+    policy.targets = [t.model_dump() for t in data.targets]
+    policy.escalation_targets = [t.model_dump() for t in data.escalation_targets]
+    policy.repeat_minutes = data.repeat_minutes
+    policy.escalate_after_minutes = data.escalate_after_minutes
+    policy.enabled = data.enabled
+
+
+async def create_policy(session: AsyncSession, data: PolicyWrite, settings: Settings | None = None) -> PolicyRead:
+    """Check and store a routing policy (recipients are checked by their channel when settings are given)."""
+    await _check_policy(session, data, settings)
+    policy = RoutingPolicy(created_at=utc_now())
+    _fill_policy(policy, data)
     session.add(policy)
+    await session.flush()
+    return PolicyRead.model_validate(policy)
+
+
+async def _policy(session: AsyncSession, policy_id: int) -> RoutingPolicy:
+    policy = await session.get(RoutingPolicy, policy_id)
+    if policy is None:
+        raise PolicyNotFound(policy_id)
+    return policy
+
+
+async def get_policy(session: AsyncSession, policy_id: int) -> PolicyRead:
+    """Return one routing policy."""
+    return PolicyRead.model_validate(await _policy(session, policy_id))
+
+
+async def update_policy(
+    session: AsyncSession, policy_id: int, data: PolicyWrite, settings: Settings | None = None
+) -> PolicyRead:
+    """Check and store a changed routing policy."""
+    policy = await _policy(session, policy_id)
+    await _check_policy(session, data, settings)
+    _fill_policy(policy, data)
     await session.flush()
     return PolicyRead.model_validate(policy)
 
@@ -238,8 +307,5 @@ async def list_policies(session: AsyncSession) -> list[PolicyRead]:
 
 async def delete_policy(session: AsyncSession, policy_id: int) -> None:
     """Delete a routing policy."""
-    policy = await session.get(RoutingPolicy, policy_id)
-    if policy is None:
-        raise PolicyNotFound(policy_id)
-    await session.delete(policy)
+    await session.delete(await _policy(session, policy_id))
     await session.flush()

@@ -34,7 +34,7 @@ class AlarmRead(BaseModel):
     acknowledged_at: datetime | None = None
     cleared_by: int | None = None
     cleared_at: datetime | None = None
-    assignee_id: int | None = None
+    assignee_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     suppressed: bool = False
     escalation_level: int = 0
     details: dict[str, Any] = Field(default_factory=dict)
@@ -57,6 +57,7 @@ class HistoryRead(BaseModel):
 class AlarmDetail(AlarmRead):
     """An alarm with its full history."""
 
+    assignee_name: str | None = None
     history: list[HistoryRead] = Field(default_factory=list)
 
 
@@ -81,7 +82,7 @@ class AssignRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    assignee_id: int | None = None
+    assignee_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class ActionNote(BaseModel):
@@ -163,7 +164,7 @@ class SilenceWrite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: str = Field(default="silence", pattern=r"^(silence|maintenance)$")
-    rule_id: int | None = None
+    rule_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     source_ref: str | None = Field(default=None, max_length=80)
     unit_code: str | None = Field(default=None, max_length=20)
     starts_at: datetime

@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from ioc.core.module import SeedContext
 from ioc.core.security import Principal, PrincipalKind, Role
-from ioc.core.settings import Environment
 
 from . import rulebook
 from .exceptions import InvalidRule
@@ -131,7 +130,5 @@ async def seed_rules(ctx: SeedContext, *, enabled: bool) -> None:
 
 
 async def seed_demo(ctx: SeedContext) -> None:
-    """Create the demo rules (enabled; disabled with IOC_ENV=test) and the routing policy."""
-    # Browser tests seed the demo once and serve it for a whole session: enabled rules would raise overdue and
-    # no-data alarms as the minutes pass and change what every page shows, so there they start disabled.
-    await seed_rules(ctx, enabled=ctx.runtime.settings.env is not Environment.TEST)
+    """Create the demo rules, enabled in every environment, and the routing policy."""
+    await seed_rules(ctx, enabled=True)

@@ -10,9 +10,9 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.core.events import record_event
-from ioc.core.security import Principal
+from ioc.core.security import Principal, Role
 from ioc.core.time import utc_now
-from ioc.modules import notification
+from ioc.modules import identity, notification
 
 from .constants import (
     CONSOLE_PAGE_SIZE,
@@ -27,7 +27,7 @@ from .constants import (
     Severity,
 )
 from .events import AlarmAcknowledged, AlarmCleared, AlarmEscalated, AlarmRaised, AlarmRepeated
-from .exceptions import AlarmAlreadyAcknowledged, AlarmAlreadyCleared, AlarmNotFound, InvalidWindow
+from .exceptions import AlarmAlreadyAcknowledged, AlarmAlreadyCleared, AlarmNotFound, InvalidAssignee, InvalidWindow
 from .models import Alarm, AlarmHistory, RoutingPolicy, Silence
 from .schemas import AlarmDetail, AlarmKpis, AlarmRead, HistoryRead
 
@@ -280,12 +280,26 @@ async def comment(session: AsyncSession, alarm_id: int, actor: Principal, text: 
 
 
 async def assign(session: AsyncSession, alarm_id: int, actor: Principal, assignee_id: int | None) -> AlarmRead:
-    """Give an alarm to someone (or to nobody)."""
+    """Give an alarm to an active staff member (or to nobody)."""
     alarm = await _load(session, alarm_id)
     if alarm.status == AlarmStatus.CLEARED:
         raise AlarmAlreadyCleared(alarm_id)
+    name = ""
+    if assignee_id is not None:
+        # A number past the id column's range (from a hand-made form) is nobody, not a database error.
+        person = await identity.get_user(session, assignee_id) if 0 < assignee_id < 2**31 else None
+        if person is None or not person.is_active or person.role is Role.CITIZEN:
+            raise InvalidAssignee(assignee_id)
+        name = person.display_name or person.username
     alarm.assignee_id = assignee_id
-    _history(session, alarm, HistoryAction.ASSIGNED, actor=actor, data={"assignee_id": assignee_id})
+    _history(
+        session,
+        alarm,
+        HistoryAction.ASSIGNED,
+        actor=actor,
+        note=name,
+        data={"assignee_id": assignee_id, "assignee_name": name},
+    )
     await session.flush()
     return to_read(alarm)
 
@@ -332,7 +346,16 @@ async def alarm_detail(session: AsyncSession, alarm_id: int) -> AlarmDetail:
     rows = await session.scalars(
         select(AlarmHistory).where(AlarmHistory.alarm_id == alarm_id).order_by(AlarmHistory.at, AlarmHistory.id)
     )
-    return AlarmDetail(**to_read(alarm).model_dump(), history=[HistoryRead.model_validate(r) for r in rows])
+    assignee_name = None
+    if alarm.assignee_id is not None:
+        people = await identity.get_user_summaries(session, [alarm.assignee_id])
+        person = people.get(alarm.assignee_id)
+        assignee_name = (person.display_name or person.username) if person else None
+    return AlarmDetail(
+        **to_read(alarm).model_dump(),
+        assignee_name=assignee_name,
+        history=[HistoryRead.model_validate(r) for r in rows],
+    )
 
 
 def _visible(query: Select[Any], principal: Principal | None) -> Select[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .constants import DEMO_PASSWORD
 from .exceptions import (
     AccountDisabled,
     AccountLocked,
@@ -14,7 +15,17 @@ from .exceptions import (
     UsernameTaken,
     WeakPassword,
 )
-from .schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, UserCreate, UserFilters, UserRead, UserSummary, UserUpdate
+from .schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    StaffEntry,
+    UserCreate,
+    UserFilters,
+    UserRead,
+    UserSummary,
+    UserUpdate,
+)
 from .service import (
     authenticate_password,
     create_user,
@@ -22,10 +33,12 @@ from .service import (
     get_user_by_username,
     get_user_summaries,
     list_users,
+    search_staff,
     update_user,
 )
 
 __all__ = [
+    "DEMO_PASSWORD",
     "AccountDisabled",
     "AccountLocked",
     "ApiKeyCreate",
@@ -37,6 +50,7 @@ __all__ = [
     "LastAdministrator",
     "LoginRefused",
     "LoginThrottled",
+    "StaffEntry",
     "UserCreate",
     "UserFilters",
     "UserRead",
@@ -50,5 +64,6 @@ __all__ = [
     "get_user_by_username",
     "get_user_summaries",
     "list_users",
+    "search_staff",
     "update_user",
 ]

@@ -29,6 +29,12 @@ UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Logging in starts a new session, so the old session's CSRF token is not asked for there.
 CSRF_EXEMPT_PATHS: Final = frozenset({"/login", "/api/v1/auth/login"})
 
+# Roles that may look colleagues up in the staff directory (the user picker); citizens may not.
+STAFF_ROLES: Final = frozenset({"hotline_operator", "agency_staff", "agency_head", "leader", "admin"})
+# Agency roles see only the people of their own agency; the others may search every agency.
+AGENCY_BOUND_ROLES: Final = frozenset({"agency_staff", "agency_head"})
+STAFF_SEARCH_LIMIT: Final = 20
+
 SCOPE_ADMIN: Final = "identity:admin"
 SCOPE_SELF: Final = "identity:self"
 

@@ -56,6 +56,20 @@ async def list_users(session: AsyncSession, filters: UserFilters, limit: int, of
     return list(rows), total
 
 
+async def search_staff(
+    session: AsyncSession, q: str, roles: Sequence[str], agency_id: int | None, limit: int
+) -> list[User]:
+    """Return active users of some roles whose name or username contains `q`, by name."""
+    query = select(User).where(User.is_active.is_(True), User.role.in_(list(roles)))
+    if q.strip():
+        pattern = f"%{q.strip().lower()}%"
+        query = query.where(or_(User.username.like(pattern), func.lower(User.display_name).like(pattern)))
+    if agency_id is not None:
+        query = query.where(User.agency_id == agency_id)
+    rows = await session.scalars(query.order_by(User.display_name, User.id).limit(limit))
+    return list(rows)
+
+
 async def count_active_admins(session: AsyncSession) -> int:
     """Count the active administrators."""
     query = select(func.count()).where(User.role == Role.ADMIN.value, User.is_active.is_(True))

@@ -17,7 +17,14 @@ from ioc.core.templating import render
 from ioc.core.time import utc_now
 
 from . import credentials, service
-from .constants import LOGIN_CSRF_COOKIE, LOGIN_FORM_MAX_AGE_SECONDS, SCOPE_ADMIN, SCOPE_SELF, SESSION_COOKIE
+from .constants import (
+    LOGIN_CSRF_COOKIE,
+    LOGIN_FORM_MAX_AGE_SECONDS,
+    SCOPE_ADMIN,
+    SCOPE_SELF,
+    SESSION_COOKIE,
+    STAFF_SEARCH_LIMIT,
+)
 from .exceptions import LoginRefused
 from .schemas import (
     ApiKeyCreate,
@@ -27,6 +34,7 @@ from .schemas import (
     LoginResponse,
     MeRead,
     PasswordChange,
+    StaffEntry,
     UserCreate,
     UserFilters,
     UserRead,
@@ -185,6 +193,20 @@ async def list_users(
     """List users (administrators)."""
     items, total = await service.list_users(session, filters, paging.limit, paging.offset)
     return Page[UserRead](items=items, total=total, limit=paging.limit, offset=paging.offset)
+
+
+@api_router.get(
+    "/staff", response_model=list[StaffEntry], responses=ERRORS, summary="Tìm cán bộ / search the staff directory"
+)
+async def search_staff(
+    q: str = Query("", max_length=80, description="họ tên hoặc tên đăng nhập / name or username"),
+    agency_id: int | None = Query(None, ge=1, le=2**31 - 1),
+    limit: int = Query(STAFF_SEARCH_LIMIT, ge=1, le=50),
+    principal: Principal = Depends(require_principal),
+    session: AsyncSession = Depends(db_session),
+) -> list[StaffEntry]:
+    """Find colleagues for a picker (id, name, agency only); agency staff see only their own agency."""
+    return await service.search_staff(session, principal, q, agency_id, limit)
 
 
 @api_router.post(

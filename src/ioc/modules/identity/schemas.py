@@ -21,6 +21,16 @@ class UserSummary(BaseModel):
     agency_id: int | None
 
 
+class StaffEntry(BaseModel):
+    """A colleague as the user picker shows them: no username, role or contact details."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    display_name: str
+    agency_id: int | None
+
+
 class UserRead(UserSummary):
     """A user as seen by administrators and by the user themself (contact details included)."""
 

@@ -19,11 +19,13 @@ from ioc.core.time import ensure_utc, utc_now
 
 from . import credentials, repository
 from .constants import (
+    AGENCY_BOUND_ROLES,
     IP_MAX_FAILURES,
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
     SCOPE_ADMIN,
     SESSION_IDLE_TIMEOUT,
+    STAFF_ROLES,
     TOUCH_INTERVAL,
     USERNAME_PATTERN,
 )
@@ -39,7 +41,16 @@ from .exceptions import (
     WeakPassword,
 )
 from .models import ApiKey, User, WebSession
-from .schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, UserFilters, UserRead, UserSummary, UserUpdate
+from .schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    StaffEntry,
+    UserFilters,
+    UserRead,
+    UserSummary,
+    UserUpdate,
+)
 
 if TYPE_CHECKING:
     from ioc.core.runtime import Runtime
@@ -228,6 +239,22 @@ async def get_user_by_username(session: AsyncSession, username: str) -> UserRead
 async def get_user_summaries(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, UserSummary]:
     """Return name, role and agency of several users, by id (for showing who did what)."""
     return {user.id: UserSummary.model_validate(user) for user in await repository.get_users(session, user_ids)}
+
+
+async def search_staff(
+    session: AsyncSession, principal: Principal, q: str = "", agency_id: int | None = None, limit: int = 20
+) -> list[StaffEntry]:
+    """Find colleagues by name or username for a picker; agency staff and heads see only their own agency."""
+    if principal.role.value not in STAFF_ROLES:
+        raise Forbidden("Chỉ cán bộ mới tra cứu được danh bạ cán bộ.", "Only staff may search the staff directory.")
+    if principal.role.value in AGENCY_BOUND_ROLES and principal.agency_id is not None:
+        if agency_id is not None and agency_id != principal.agency_id:
+            raise Forbidden(
+                "Bạn chỉ tra cứu được cán bộ của cơ quan mình.", "You may only search the staff of your own agency."
+            )
+        agency_id = principal.agency_id
+    rows = await repository.search_staff(session, q, sorted(STAFF_ROLES), agency_id, limit)
+    return [StaffEntry(id=u.id, display_name=u.display_name or u.username, agency_id=u.agency_id) for u in rows]
 
 
 async def list_users(

@@ -20,7 +20,7 @@ from .events import (
 )
 from .exceptions import IncidentNotFound, TaskNotFound
 from .schemas import IncidentKpis, IncidentRead, IncidentSummary, TaskRead
-from .service import geojson, get_incident, kpis
+from .service import geojson, get_incident, kpis, open_incidents_for_unit
 
 __all__ = [
     "ChecklistTicked",
@@ -46,4 +46,5 @@ __all__ = [
     "geojson",
     "get_incident",
     "kpis",
+    "open_incidents_for_unit",
 ]

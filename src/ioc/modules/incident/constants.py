@@ -27,6 +27,8 @@ GEOJSON_MAX_FEATURES: Final = 2000
 MAX_TASK_HOURS: Final = 40.0
 DEFAULT_TASK_HOURS: Final = 4.0
 CODE_PREFIX: Final = "SC"
+MAX_UNITS: Final = 50  # units one incident may affect
+MAX_NOTIFY_USERS: Final = 20  # colleagues kept informed of one task
 
 
 class IncidentType(StrEnum):

@@ -51,6 +51,21 @@ class UnknownAgency(ValidationFailed):
         )
 
 
+class UnknownPerson(ValidationFailed):
+    """A person named on a task is not an active staff member (or, as assignee, not of the task's agency)."""
+
+    code = "incident_unknown_person"
+
+    def __init__(self, user_id: int, *, agency_name: str | None = None) -> None:
+        if agency_name:
+            vi = f"Người dùng số {user_id} không phải cán bộ đang hoạt động của {agency_name}."
+            en = f"User {user_id} is not an active staff member of {agency_name}."
+        else:
+            vi = f"Người dùng số {user_id} không phải cán bộ đang hoạt động."
+            en = f"User {user_id} is not an active staff member."
+        super().__init__(vi, en, user_id=user_id)
+
+
 class UnknownUnit(ValidationFailed):
     """The administrative unit given for an incident does not exist."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ioc.core.events import Subscription
-from ioc.core.module import Manifest, NavEntry, Scope
+from ioc.core.module import FeedEntry, Manifest, NavEntry, Scope
 from ioc.core.security import Role
 from ioc.modules.alarm import AlarmCleared
 
@@ -80,5 +80,10 @@ manifest = Manifest(
     seed=seed_demo,
     kpis=KPIS,
     map_layers=MAP_LAYERS,
+    feed=(
+        FeedEntry("incident.opened", severity_field="severity", link=f"{LIST_PATH}/{{incident_id}}"),
+        FeedEntry("incident.task_overdue", critical=True, link=f"{LIST_PATH}/{{incident_id}}"),
+        FeedEntry("incident.closed", link=f"{LIST_PATH}/{{incident_id}}"),
+    ),
     package_dir=Path(__file__).parent,
 )

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
 
-from ioc.core.db import Base, UTCDateTime
+from ioc.core.db import Base, JsonType, UTCDateTime
 from ioc.core.time import utc_now
 
 from .exceptions import CommandLogImmutable
@@ -38,6 +38,17 @@ class Incident(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
+class IncidentUnit(Base):
+    """A unit (commune, ward…) an incident affects; the incident's own unit is one of them."""
+
+    __tablename__ = "incident_unit"
+    __table_args__ = (UniqueConstraint("incident_id", "unit_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident_incident.id"), index=True)
+    unit_code: Mapped[str] = mapped_column(String(20), index=True)
+
+
 class IncidentLink(Base):
     """An alarm or citizen report that belongs to an incident."""
 
@@ -66,6 +77,11 @@ class IncidentTask(Base):
     agency_name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(200))
     instructions: Mapped[str] = mapped_column(Text, default="")
+    # The person of the agency who carries the task out (optional), and colleagues kept informed.
+    assignee_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    assignee_name: Mapped[str] = mapped_column(String(200), default="")
+    # [{"id": user id, "name": display name}], names copied so that the record reads the same later.
+    notify_users: Mapped[list[dict[str, object]]] = mapped_column(JsonType, default=list)
     status: Mapped[str] = mapped_column(String(20))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     assigned_by: Mapped[str] = mapped_column(String(120), default="")

@@ -6,11 +6,11 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .constants import ACTIVE_INCIDENT_STATUSES, OPEN_TASK_STATUSES, Severity
-from .models import ChecklistItem, CommandLogEntry, Incident, IncidentLink, IncidentTask
+from .models import ChecklistItem, CommandLogEntry, Incident, IncidentLink, IncidentTask, IncidentUnit
 from .schemas import IncidentFilters
 
 _OPEN_TASK_VALUES = [s.value for s in OPEN_TASK_STATUSES]
@@ -35,6 +35,35 @@ async def get_incident(session: AsyncSession, incident_id: int, *, for_update: b
     return (await session.scalars(stmt)).first()
 
 
+def _in_units(unit_codes: Collection[str]) -> ColumnElement[bool]:
+    """Match incidents whose own unit or one of whose affected units is among the codes."""
+    codes = list(unit_codes)
+    affected = select(IncidentUnit.incident_id).where(IncidentUnit.unit_code.in_(codes))
+    return or_(Incident.unit_code.in_(codes), Incident.id.in_(affected))
+
+
+async def units_of(session: AsyncSession, incident_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Return the affected units of incidents, in the order they were added."""
+    if not incident_ids:
+        return {}
+    rows = await session.execute(
+        select(IncidentUnit.incident_id, IncidentUnit.unit_code)
+        .where(IncidentUnit.incident_id.in_(list(incident_ids)))
+        .order_by(IncidentUnit.id)
+    )
+    found: dict[int, list[str]] = {}
+    for incident_id, code in rows:
+        found.setdefault(int(incident_id), []).append(str(code))
+    return found
+
+
+async def set_units(session: AsyncSession, incident_id: int, unit_codes: Sequence[str]) -> None:
+    """Replace the affected units of an incident."""
+    await session.execute(delete(IncidentUnit).where(IncidentUnit.incident_id == incident_id))
+    session.add_all(IncidentUnit(incident_id=incident_id, unit_code=code) for code in dict.fromkeys(unit_codes))
+    await session.flush()
+
+
 def _filtered(stmt: Select[Any], filters: IncidentFilters, unit_codes: Collection[str] | None) -> Select[Any]:
     if filters.status is not None:
         stmt = stmt.where(Incident.status == filters.status.value)
@@ -45,7 +74,7 @@ def _filtered(stmt: Select[Any], filters: IncidentFilters, unit_codes: Collectio
     if filters.severity is not None:
         stmt = stmt.where(Incident.severity == filters.severity.value)
     if unit_codes is not None:
-        stmt = stmt.where(Incident.unit_code.in_(list(unit_codes)))
+        stmt = stmt.where(_in_units(unit_codes))
     if filters.q:
         pattern = f"%{filters.q.strip().lower()}%"
         stmt = stmt.where(or_(func.lower(Incident.title).like(pattern), func.lower(Incident.address).like(pattern)))
@@ -174,7 +203,7 @@ async def count_active(
     if critical_only:
         stmt = stmt.where(Incident.severity == Severity.CRITICAL.value)
     if unit_codes is not None:
-        stmt = stmt.where(Incident.unit_code.in_(list(unit_codes)))
+        stmt = stmt.where(_in_units(unit_codes))
     return int(await session.scalar(stmt) or 0)
 
 
@@ -190,7 +219,7 @@ async def count_open_tasks(
     if overdue_only:
         stmt = stmt.where(IncidentTask.overdue.is_(True))
     if unit_codes is not None:
-        stmt = stmt.where(Incident.unit_code.in_(list(unit_codes)))
+        stmt = stmt.where(_in_units(unit_codes))
     return int(await session.scalar(stmt) or 0)
 
 
@@ -200,8 +229,14 @@ async def active_located(session: AsyncSession, unit_codes: Collection[str] | No
         Incident.status.in_(_ACTIVE_VALUES), Incident.lat.is_not(None), Incident.lon.is_not(None)
     )
     if unit_codes is not None:
-        stmt = stmt.where(Incident.unit_code.in_(list(unit_codes)))
+        stmt = stmt.where(_in_units(unit_codes))
     return list(await session.scalars(stmt.order_by(Incident.opened_at.desc()).limit(limit)))
+
+
+async def active_in_units(session: AsyncSession, unit_codes: Collection[str], limit: int) -> list[Incident]:
+    """Return the active incidents affecting any of the units, newest first."""
+    stmt = select(Incident).where(Incident.status.in_(_ACTIVE_VALUES), _in_units(unit_codes))
+    return list(await session.scalars(stmt.order_by(Incident.opened_at.desc(), Incident.id.desc()).limit(limit)))
 
 
 async def list_incidents_count(session: AsyncSession) -> int:

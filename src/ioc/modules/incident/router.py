@@ -289,7 +289,16 @@ async def close_incident(
 
 @api_router.get(
     f"{API_PREFIX}/{{incident_id}}/after-action.{{fmt}}",
-    responses=_STAFF,
+    responses={
+        **_STAFF,
+        200: {
+            "content": {
+                "application/pdf": {},
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            }
+        },
+    },
     summary="Báo cáo sau sự cố (PDF, Word, Excel) / after-action report",
 )
 async def after_action(
@@ -518,12 +527,17 @@ async def workspace_action(
             error={"vi": "Thao tác không hợp lệ.", "en": "Unknown action."},
             status_code=404,
         )
-    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    raw = await request.form()
+    form = {k: str(v) for k, v in raw.items() if k != "csrf_token"}
     runtime = _runtime(request)
     anchor = "tasks"
     try:
         if action == "task":
-            await service.assign_task(session, runtime, incident_id, _form_model(TaskCreate, form), principal)
+            # The notify picker posts one field per person.
+            notify = [str(v) for v in raw.getlist("notify_user_ids") if str(v).strip()]
+            form.pop("notify_user_ids", None)
+            task_data = _form_model(TaskCreate, {**form, "notify_user_ids": notify})
+            await service.assign_task(session, runtime, incident_id, task_data, principal)
         elif action == "log":
             await service.append_log(session, incident_id, _form_model(LogCreate, form), principal)
             anchor = "log"

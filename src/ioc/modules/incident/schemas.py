@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .constants import (
+    MAX_NOTIFY_USERS,
     MAX_TASK_HOURS,
+    MAX_UNITS,
     IncidentStatus,
     IncidentType,
     LinkKind,
@@ -18,6 +21,14 @@ from .constants import (
 )
 
 TEXT_MAX = 4000
+MAX_ID = 2**31 - 1  # user ids are 32-bit integers in the database
+
+
+def _unit_list(value: Any) -> Any:
+    """Accept unit codes as a list or as one comma- or space-separated string (the forms' text field)."""
+    if isinstance(value, str):
+        return [code for code in value.replace(",", " ").split() if code]
+    return value
 
 
 class IncidentCreate(BaseModel):
@@ -30,7 +41,15 @@ class IncidentCreate(BaseModel):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     unit_code: str | None = Field(default=None, max_length=20)
+    unit_codes: list[str] = Field(
+        default_factory=list, max_length=MAX_UNITS, description="các đơn vị bị ảnh hưởng / other affected units"
+    )
     address: str = Field(default="", max_length=300)
+
+    @field_validator("unit_codes", mode="before")
+    @classmethod
+    def _split_units(cls, value: Any) -> Any:
+        return _unit_list(value)
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> IncidentCreate:
@@ -62,6 +81,14 @@ class IncidentUpdate(BaseModel):
     severity: Severity | None = None
     status: IncidentStatus | None = Field(default=None, description="open | responding (closing has its own route)")
     title: str | None = Field(default=None, min_length=3, max_length=200)
+    unit_codes: list[str] | None = Field(
+        default=None, max_length=MAX_UNITS, description="thay danh sách đơn vị bị ảnh hưởng / replace affected units"
+    )
+
+    @field_validator("unit_codes", mode="before")
+    @classmethod
+    def _split_units(cls, value: Any) -> Any:
+        return _unit_list(value)
 
     @model_validator(mode="after")
     def _not_closing(self) -> IncidentUpdate:
@@ -84,6 +111,12 @@ class TaskCreate(BaseModel):
     title: str = Field(min_length=3, max_length=200)
     instructions: str = Field(default="", max_length=TEXT_MAX)
     due_hours: float = Field(gt=0, le=MAX_TASK_HOURS, description="giờ làm việc / office hours")
+    assignee_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="cán bộ của cơ quan thực hiện / the agency's person"
+    )
+    notify_user_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=MAX_NOTIFY_USERS, description="cán bộ được báo tin / colleagues kept informed"
+    )
 
 
 class TaskStatusUpdate(BaseModel):
@@ -131,7 +164,9 @@ class IncidentFilters(BaseModel):
     active: bool | None = Field(default=None, description="chỉ sự cố đang xử lý / only open or responding")
     incident_type: IncidentType | None = None
     severity: Severity | None = None
-    unit: str | None = Field(default=None, max_length=20)
+    unit: str | None = Field(
+        default=None, max_length=20, description="ảnh hưởng đơn vị này hoặc đơn vị trực thuộc / affects this unit"
+    )
     q: str | None = Field(default=None, max_length=100)
 
 
@@ -146,6 +181,13 @@ class LinkRead(BaseModel):
     linked_by: str
 
 
+class TaskPerson(BaseModel):
+    """A person named on a task: who carries it out, or who is kept informed."""
+
+    id: int
+    name: str
+
+
 class TaskRead(BaseModel):
     """A task as the command and the agency see it."""
 
@@ -158,6 +200,8 @@ class TaskRead(BaseModel):
     agency_name: str
     title: str
     instructions: str
+    assignee: TaskPerson | None = None
+    notify: list[TaskPerson] = Field(default_factory=list)
     status: TaskStatus
     assigned_at: datetime
     assigned_by: str
@@ -204,6 +248,7 @@ class IncidentSummary(BaseModel):
     status: IncidentStatus
     origin: Origin
     unit_code: str | None
+    unit_codes: list[str] = Field(default_factory=list, description="đơn vị bị ảnh hưởng / affected units")
     lat: float | None
     lon: float | None
     opened_at: datetime

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -66,6 +66,7 @@ from .exceptions import (
     ResultRequired,
     TaskNotFound,
     UnknownAgency,
+    UnknownPerson,
     UnknownUnit,
 )
 from .models import ChecklistItem, CommandLogEntry, Incident, IncidentLink, IncidentTask
@@ -85,6 +86,7 @@ from .schemas import (
     LogCreate,
     LogRead,
     TaskCreate,
+    TaskPerson,
     TaskRead,
     TaskStatusUpdate,
 )
@@ -205,6 +207,15 @@ async def _locate(session: AsyncSession, lat: float | None, lon: float | None, u
     return unit.code if unit else None
 
 
+async def _check_units(session: AsyncSession, unit_codes: Sequence[str]) -> list[str]:
+    """Return the unit codes without repeats, or raise UnknownUnit for the first that does not exist."""
+    codes = list(dict.fromkeys(code.strip() for code in unit_codes if code.strip()))
+    for code in codes:
+        if await org_unit.get_unit(session, code) is None:
+            raise UnknownUnit(code)
+    return codes
+
+
 async def _open(
     session: AsyncSession,
     principal: Principal | None,
@@ -220,8 +231,9 @@ async def _open(
     unit_code: str | None,
     address: str = "",
     link: tuple[LinkKind, int, str] | None = None,
+    unit_codes: Sequence[str] = (),
 ) -> Incident:
-    """Create the incident, its procedure checklist, its first log line and the opened event."""
+    """Create the incident, its affected units, procedure checklist, first log line and the opened event."""
     incident = Incident(
         title=title[:200],
         description=description,
@@ -240,6 +252,7 @@ async def _open(
     )
     repository.add(session, incident)
     await repository.flush(session)
+    await repository.set_units(session, incident.id, [code for code in (unit_code, *unit_codes) if code])
     repository.add(
         session,
         *(
@@ -277,6 +290,7 @@ async def create_incident(
     """Open an incident by hand; the caller becomes its commander."""
     _require(principal, SCOPE_COMMAND)
     moment = now or utc_now()
+    affected = await _check_units(session, data.unit_codes)
     incident = await _open(
         session,
         principal,
@@ -288,8 +302,9 @@ async def create_incident(
         origin=Origin.MANUAL,
         lat=data.lat,
         lon=data.lon,
-        unit_code=await _locate(session, data.lat, data.lon, data.unit_code),
+        unit_code=await _locate(session, data.lat, data.lon, data.unit_code) or (affected[0] if affected else None),
         address=data.address,
+        unit_codes=affected,
     )
     return await get_incident(session, incident.id)
 
@@ -383,6 +398,14 @@ async def update_incident(
     if data.status and data.status.value != incident.status:
         changes.append(f"trạng thái: {incident.status} → {data.status.value}")
         incident.status = data.status.value
+    if data.unit_codes is not None:
+        affected = await _check_units(session, data.unit_codes)
+        # The incident's own unit always stays among the affected ones.
+        wanted = list(dict.fromkeys(code for code in (incident.unit_code, *affected) if code))
+        current = (await repository.units_of(session, [incident.id])).get(incident.id, [])
+        if set(wanted) != set(current):
+            await repository.set_units(session, incident.id, wanted)
+            changes.append("địa bàn ảnh hưởng: " + (", ".join(wanted) or "—"))
     if changes:
         incident.updated_at = moment
         await _log(session, incident, LogKind.SYSTEM, "Cập nhật " + "; ".join(changes) + ".", moment, principal)
@@ -425,6 +448,8 @@ async def assign_task(
         raise UnknownAgency(data.agency_code) from exc
     if not agency.is_active:
         raise UnknownAgency(data.agency_code)
+    assignee = await _staff_member(session, data.assignee_id, agency) if data.assignee_id else None
+    informed = [await _staff_member(session, user_id) for user_id in dict.fromkeys(data.notify_user_ids)]
     due = runtime.calendar.add_working_hours(moment, data.due_hours)
     task = IncidentTask(
         incident_id=incident.id,
@@ -433,6 +458,9 @@ async def assign_task(
         agency_name=agency.name,
         title=data.title,
         instructions=data.instructions,
+        assignee_id=assignee.id if assignee else None,
+        assignee_name=_person_name(assignee) if assignee else "",
+        notify_users=[{"id": person.id, "name": _person_name(person)} for person in informed],
         status=TaskStatus.ASSIGNED.value,
         assigned_at=moment,
         assigned_by=_author(principal),
@@ -452,27 +480,44 @@ async def assign_task(
         run_at=due,
         dedupe_key=_timer_key(task.id),
     )
+    who = f" — người thực hiện: {task.assignee_name}" if task.assignee_name else ""
     await _log(
         session,
         incident,
         LogKind.ORDER,
-        f"Giao nhiệm vụ cho {agency.name}: {task.title} (hạn {to_local(due):%H:%M %d/%m/%Y}).",
+        f"Giao nhiệm vụ cho {agency.name}{who}: {task.title} (hạn {to_local(due):%H:%M %d/%m/%Y}).",
         moment,
         principal,
         task=task,
     )
     record_event(session, TaskAssigned(**_task_fields(incident, task), occurred_at=moment))
-    await _notify_agency(
-        session,
-        runtime,
-        agency,
-        f"Nhiệm vụ mới: {code_of(incident.id)}",
+    title = f"Nhiệm vụ mới: {code_of(incident.id)}"
+    message = (
         f'{agency.name} được giao nhiệm vụ "{task.title}" trong sự cố {code_of(incident.id)} '
-        f"({incident.title}); hạn hoàn thành {to_local(due):%H:%M %d/%m/%Y}.",
-        "Cao",
-        incident,
+        f"({incident.title}){who}; hạn hoàn thành {to_local(due):%H:%M %d/%m/%Y}."
     )
+    await _notify_agency(session, runtime, agency, title, message, "Cao", incident)
+    # The assignee and the colleagues kept informed get the same message in their own mailbox.
+    for email in dict.fromkeys(p.email for p in [*([assignee] if assignee else []), *informed] if p.email):
+        if email != agency.email:
+            await _send(session, runtime, email, title, message, "Cao", incident)
     return _task_read(task, incident)
+
+
+def _person_name(person: identity.UserRead) -> str:
+    return (person.display_name or person.username)[:200]
+
+
+async def _staff_member(
+    session: AsyncSession, user_id: int, agency: org_unit.AgencyRead | None = None
+) -> identity.UserRead:
+    """Return an active staff member (of the agency, when given), or raise UnknownPerson."""
+    person = await identity.get_user(session, user_id)
+    if person is None or not person.is_active or person.role is Role.CITIZEN:
+        raise UnknownPerson(user_id, agency_name=agency.name if agency else None)
+    if agency is not None and person.agency_id != agency.id:
+        raise UnknownPerson(user_id, agency_name=agency.name)
+    return person
 
 
 def _may_act_for_agency(principal: Principal, task: IncidentTask) -> bool:
@@ -597,6 +642,11 @@ async def _escalate(
         commander = await identity.get_user(session, incident.commander_id)
         if commander is not None and commander.email:
             recipients.append(commander.email)
+    named = [task.assignee_id, *(int(str(p["id"])) for p in task.notify_users or [])]
+    for user_id in (i for i in named if i is not None):
+        person = await identity.get_user(session, user_id)
+        if person is not None and person.is_active and person.email:
+            recipients.append(person.email)
     if not recipients:
         log.info("nobody to e-mail about an overdue task", extra={"task_id": task.id})
     for email in dict.fromkeys(recipients):
@@ -708,6 +758,8 @@ def _task_read(task: IncidentTask, incident: Incident) -> TaskRead:
         agency_name=task.agency_name,
         title=task.title,
         instructions=task.instructions,
+        assignee=TaskPerson(id=task.assignee_id, name=task.assignee_name) if task.assignee_id else None,
+        notify=[TaskPerson(id=int(str(p["id"])), name=str(p["name"])) for p in task.notify_users or []],
         status=TaskStatus(task.status),
         assigned_at=task.assigned_at,
         assigned_by=task.assigned_by,
@@ -744,7 +796,7 @@ def _item_read(item: ChecklistItem) -> ChecklistItemRead:
     )
 
 
-def _summary(incident: Incident, counts: tuple[int, int] = (0, 0)) -> IncidentSummary:
+def _summary(incident: Incident, counts: tuple[int, int] = (0, 0), unit_codes: Sequence[str] = ()) -> IncidentSummary:
     return IncidentSummary(
         id=incident.id,
         code=code_of(incident.id),
@@ -754,6 +806,8 @@ def _summary(incident: Incident, counts: tuple[int, int] = (0, 0)) -> IncidentSu
         status=IncidentStatus(incident.status),
         origin=Origin(incident.origin),
         unit_code=incident.unit_code,
+        # Incidents opened before affected units existed have only their own unit.
+        unit_codes=list(unit_codes) or ([incident.unit_code] if incident.unit_code else []),
         lat=incident.lat,
         lon=incident.lon,
         opened_at=incident.opened_at,
@@ -772,8 +826,9 @@ async def get_incident(session: AsyncSession, incident_id: int) -> IncidentRead:
         sum(TaskStatus(t.status) in OPEN_TASK_STATUSES for t in tasks),
         sum(TaskStatus(t.status) in OPEN_TASK_STATUSES and t.overdue for t in tasks),
     )
+    units = (await repository.units_of(session, [incident.id])).get(incident.id, [])
     return IncidentRead(
-        **_summary(incident, counts).model_dump(),
+        **_summary(incident, counts, units).model_dump(),
         description=incident.description,
         address=incident.address,
         closing_summary=incident.closing_summary,
@@ -810,12 +865,25 @@ async def list_incidents(session: AsyncSession, filters: IncidentFilters, paging
         session, filters, await scope_units(session, filters.unit), paging.limit, paging.offset
     )
     counts = await repository.task_counts(session, [row.id for row in rows])
+    units = await repository.units_of(session, [row.id for row in rows])
     return Page(
-        items=[_summary(row, counts.get(row.id, (0, 0))) for row in rows],
+        items=[_summary(row, counts.get(row.id, (0, 0)), units.get(row.id, ())) for row in rows],
         total=total,
         limit=paging.limit,
         offset=paging.offset,
     )
+
+
+async def open_incidents_for_unit(
+    session: AsyncSession, unit_code: str, limit: int = GEOJSON_MAX_FEATURES
+) -> list[IncidentSummary]:
+    """Return the running incidents affecting a unit or any unit inside it, newest first (unit drill-down)."""
+    units = await scope_units(session, unit_code) or [unit_code]
+    rows = await repository.active_in_units(session, units, limit)
+    ids = [row.id for row in rows]
+    counts = await repository.task_counts(session, ids)
+    affected = await repository.units_of(session, ids)
+    return [_summary(row, counts.get(row.id, (0, 0)), affected.get(row.id, ())) for row in rows]
 
 
 async def agency_tasks(

@@ -6,7 +6,14 @@ Other modules use only what is re-exported here.
 from __future__ import annotations
 
 from .constants import Category, Certainty, MsgType, Severity, Urgency, WarningState
-from .events import WarningDrafted, WarningEvent, WarningPublished, WarningRejected, WarningSubmitted
+from .events import (
+    WarningDrafted,
+    WarningEvent,
+    WarningExpired,
+    WarningPublished,
+    WarningRejected,
+    WarningSubmitted,
+)
 from .exceptions import WarningNotFound
 from .schemas import WarningKpis, WarningPublic
 from .service import current_warnings, get_public, kpis
@@ -19,6 +26,7 @@ __all__ = [
     "Urgency",
     "WarningDrafted",
     "WarningEvent",
+    "WarningExpired",
     "WarningKpis",
     "WarningNotFound",
     "WarningPublic",

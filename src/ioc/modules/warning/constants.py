@@ -25,6 +25,7 @@ CAP_FEED_PATH = "/cap/feed.atom"
 CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
 DISTRIBUTE_JOB = "warning.distribute"
+EXPIRE_JOB = "warning.expire"
 NOTIFY_TEMPLATE = "alert"  # shipped by the notification module (title, severity, message, link)
 
 MAX_HEADLINE = 160  # CAP 1.2 §3.2.2: headline should stay under 160 characters
@@ -123,6 +124,7 @@ class WarningState(StrEnum):
     PUBLISHED = "published"
     SUPERSEDED = "superseded"  # an Update replaced it
     CANCELLED = "cancelled"  # a Cancel withdrew it
+    EXPIRED = "expired"  # its expiry time passed while it was in force
 
 
 EDITABLE_STATES = frozenset({WarningState.DRAFT, WarningState.REJECTED})
@@ -157,6 +159,7 @@ STATE_LABELS: dict[str, tuple[str, str]] = {
     WarningState.PUBLISHED: ("Đã phát hành", "Published"),
     WarningState.SUPERSEDED: ("Đã được cập nhật", "Superseded"),
     WarningState.CANCELLED: ("Đã huỷ", "Cancelled"),
+    WarningState.EXPIRED: ("Đã hết hiệu lực", "Expired"),
 }
 
 

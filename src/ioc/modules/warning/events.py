@@ -48,3 +48,12 @@ class WarningPublished(WarningEvent):
     headline_vi: str
     headline_en: str
     references_identifier: str | None = None
+
+
+class WarningExpired(WarningEvent):
+    """A published warning reached its expiry time: it left the public page, the map and the Atom feed."""
+
+    event_name: ClassVar[str] = "warning.expired"
+    audience: ClassVar[Audience] = "public"
+
+    identifier: str

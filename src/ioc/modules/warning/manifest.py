@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ioc.core.module import KpiTile, KpiValue, Manifest, MapLayer, NavEntry, PictureContext, Scope
+from ioc.core.module import FeedEntry, KpiTile, KpiValue, Manifest, MapLayer, NavEntry, PictureContext, Scope
 from ioc.core.security import Role
 
 from . import service
@@ -21,6 +21,7 @@ from .constants import (
     TITLE_VI,
 )
 from .router import api_router, page_router
+from .seed import seed_demo
 from .tasks import JOBS
 
 STAFF = (Role.HOTLINE_OPERATOR, Role.AGENCY_STAFF, Role.AGENCY_HEAD, Role.LEADER, Role.ADMIN)
@@ -57,6 +58,7 @@ manifest = Manifest(
     api_router=api_router,
     page_router=page_router,
     jobs=JOBS,
+    seed=seed_demo,
     scopes=(
         Scope(
             SCOPE_AUTHOR,
@@ -127,5 +129,7 @@ manifest = Manifest(
             order=30,
         ),
     ),
+    # CAP severities: an Extreme or Severe warning gets the wall's attention cue.
+    feed=(FeedEntry("warning.published", severity_field="severity", link=f"{PUBLIC_PATH}/{{warning_id}}"),),
     package_dir=Path(__file__).parent,
 )

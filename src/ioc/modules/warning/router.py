@@ -522,7 +522,7 @@ def _form_values(form: Any) -> dict[str, Any]:
     raw = str(form.get("polygons", "")).strip()
     try:
         polygons = json.loads(raw) if raw else []
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         polygons = raw  # rejected with a field message below
     values["polygons"] = polygons
     return values

@@ -18,7 +18,7 @@ from ioc.core.events import record_event
 from ioc.core.http import Page, PageParams
 from ioc.core.jobs import schedule_job
 from ioc.core.security import Principal
-from ioc.core.time import to_local, utc_now
+from ioc.core.time import ensure_utc, to_local, utc_now
 from ioc.modules import alarm, notification, org_unit
 
 from . import repository
@@ -26,6 +26,7 @@ from .cap import CapContext, alert_url, build_alert, build_feed
 from .constants import (
     DISTRIBUTE_JOB,
     EDITABLE_STATES,
+    EXPIRE_JOB,
     MAX_HEADLINE,
     MAX_POLYGON_POINTS,
     MIN_POLYGON_PAIRS,
@@ -43,7 +44,14 @@ from .constants import (
     WarningState,
     label,
 )
-from .events import WarningDrafted, WarningEvent, WarningPublished, WarningRejected, WarningSubmitted
+from .events import (
+    WarningDrafted,
+    WarningEvent,
+    WarningExpired,
+    WarningPublished,
+    WarningRejected,
+    WarningSubmitted,
+)
 from .exceptions import (
     AlarmUnavailable,
     InvalidArea,
@@ -74,7 +82,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PUBLIC_STATES = (WarningState.PUBLISHED, WarningState.SUPERSEDED, WarningState.CANCELLED)
+PUBLIC_STATES = (WarningState.PUBLISHED, WarningState.SUPERSEDED, WarningState.CANCELLED, WarningState.EXPIRED)
 # A simplification tolerance in degrees (about 50 m) for boundaries too detailed for a CAP polygon.
 SIMPLIFY_TOLERANCE = 0.0005
 MAX_VERTEX_LOOKUPS = 60
@@ -467,7 +475,12 @@ async def submit(session: AsyncSession, runtime: Runtime, warning_id: int, princ
 
 def _identifier(runtime: Runtime, warning: PublicWarning, sent: datetime) -> str:
     # Unique, stable and URL-safe: province, local date and the warning's number.
-    return f"VN-{runtime.settings.province_code}-IOC-{to_local(sent):%Y%m%d}-{warning.id:06d}"
+    return cap_identifier(runtime, warning.id, sent)
+
+
+def cap_identifier(runtime: Runtime, warning_id: int, sent: datetime) -> str:
+    """Return the CAP identifier of a warning sent at a moment."""
+    return f"VN-{runtime.settings.province_code}-IOC-{to_local(sent):%Y%m%d}-{warning_id:06d}"
 
 
 async def approve(session: AsyncSession, runtime: Runtime, warning_id: int, principal: Principal) -> WarningRead:
@@ -505,7 +518,44 @@ async def approve(session: AsyncSession, runtime: Runtime, warning_id: int, prin
         ),
     )
     await schedule_job(session, DISTRIBUTE_JOB, {"warning_id": warning.id}, dedupe_key=f"{DISTRIBUTE_JOB}:{warning.id}")
+    await schedule_expiry(session, warning)
     return await to_read(session, warning, runtime.settings)
+
+
+async def schedule_expiry(session: AsyncSession, warning: PublicWarning) -> None:
+    """Set the durable timer that marks a published warning expired at its expiry time."""
+    await schedule_job(
+        session,
+        EXPIRE_JOB,
+        {"warning_id": warning.id, "expires_at": ensure_utc(warning.expires_at).isoformat()},
+        run_at=warning.expires_at,
+        dedupe_key=f"{EXPIRE_JOB}:{warning.id}",
+    )
+
+
+async def expiry_pending(session: AsyncSession, warning_id: int) -> datetime | None:
+    """Return the expiry time of a warning still published and not yet expired, else None."""
+    warning = await repository.get(session, warning_id)
+    if warning is None or warning.state != WarningState.PUBLISHED or ensure_utc(warning.expires_at) <= utc_now():
+        return None
+    return ensure_utc(warning.expires_at)
+
+
+async def expire(session: AsyncSession, warning_id: int, now: datetime | None = None) -> bool:
+    """Mark a published warning expired once its expiry time has passed (timer job); tell whether it did.
+
+    A warning replaced or cancelled meanwhile, or one whose timer fired early, is left alone.
+    """
+    warning = await repository.get(session, warning_id, for_update=True)
+    moment = now or utc_now()
+    if warning is None or warning.state != WarningState.PUBLISHED or ensure_utc(warning.expires_at) > moment:
+        return False
+    warning.state = WarningState.EXPIRED
+    warning.updated_at = moment
+    await session.flush()
+    record_event(session, _event(WarningExpired, warning, identifier=warning.identifier or ""))
+    log.info("warning expired", extra={"warning_id": warning.id})
+    return True
 
 
 async def reject(

@@ -17,6 +17,6 @@ function refreshSoon() {
   clearTimeout(timer);
   timer = setTimeout(() => window.location.reload(), 1500);
 }
-for (const name of ["warning.published", "warning.submitted", "warning.rejected", "warning.drafted"]) {
+for (const name of ["warning.published", "warning.expired", "warning.submitted", "warning.rejected", "warning.drafted"]) {
   onLive(name, refreshSoon);
 }

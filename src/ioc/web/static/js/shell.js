@@ -287,6 +287,9 @@ export async function startComponents(root = document) {
   if (has("[data-map-picker]")) {
     import("./components/map-picker.js").then(({ enhancePickers }) => enhancePickers(root instanceof Element ? root.parentElement || root : root));
   }
+  if (has("[data-user-picker]")) {
+    import("./components/user-picker.js").then(({ enhanceUserPickers }) => enhanceUserPickers(root instanceof Element ? root.parentElement || root : root));
+  }
 }
 
 document.addEventListener("htmx:load", (event) => {

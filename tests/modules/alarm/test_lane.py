@@ -1,0 +1,64 @@
+"""The observation lane: threshold rules evaluated straight after ingestion commits, ahead of the job queue."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from ioc.core.models import EventHandled, Job
+from ioc.core.runtime import Runtime
+from ioc.core.time import utc_now
+from ioc.modules.alarm.handlers import OBSERVATIONS_HANDLER, ObservationLane
+from ioc.modules.alarm.models import Alarm
+from ioc.modules.telemetry import InboundMessage, IngestSource, ingest_messages
+
+from .conftest import STATION, MakeRule
+
+WAIT = 10.0
+
+
+async def _ingest(runtime: Runtime, minutes_ago: float, value: float) -> None:
+    ts = (utc_now() - timedelta(minutes=minutes_ago)).isoformat()
+    body = json.dumps({"ts": ts, "values": {"water_level": value}})
+    await ingest_messages(runtime, [InboundMessage(payload=body, source=IngestSource.HTTP, device_code=STATION)])
+
+
+async def _open_alarms(runtime: Runtime) -> int:
+    async with runtime.db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(Alarm).where(Alarm.status == "active")) or 0)
+
+
+@pytest.mark.usefixtures("stream_id")
+async def test_the_lane_raises_the_alarm_without_the_job_queue_and_the_job_then_does_nothing(
+    runtime: Runtime, stream_id: int, make_rule: MakeRule
+) -> None:
+    await make_rule(kind="threshold", scope_kind="datastream", scope_ref=str(stream_id), operator=">", threshold=3.0)
+    lane = ObservationLane(runtime)
+    await lane.start()
+    try:
+        await _ingest(runtime, 3, 2.0)
+        await _ingest(runtime, 2, 3.5)  # two batches: evaluated together or one after the other
+        deadline = asyncio.get_running_loop().time() + WAIT
+        while await _open_alarms(runtime) == 0:
+            assert asyncio.get_running_loop().time() < deadline, "the lane raised no alarm"
+            await asyncio.sleep(0.02)
+    finally:
+        await lane.stop()
+    assert lane.evaluated == 2
+    async with runtime.db.session() as session:
+        handled = await session.scalar(
+            select(func.count()).select_from(EventHandled).where(EventHandled.handler == OBSERVATIONS_HANDLER)
+        )
+    assert handled == 2
+    # The ordinary deliveries still run, find both events handled and change nothing.
+    await runtime.drain()
+    assert await _open_alarms(runtime) == 1
+    async with runtime.db.session() as session:
+        dead = await session.scalar(select(func.count()).select_from(Job).where(Job.status == "dead"))
+        alarms = list(await session.scalars(select(Alarm)))
+    assert dead == 0
+    assert [a.source_ref for a in alarms] == [str(stream_id)]
