@@ -15,12 +15,14 @@ from jsonschema import Draft7Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
+from ioc.core.live import LiveMessage
 from ioc.core.runtime import Runtime
 from ioc.core.security import Role
 from ioc.core.time import utc_now
-from ioc.modules.citizen_report import service
+from ioc.modules.citizen_report import repository, service
 from ioc.modules.citizen_report.open311 import make_token, read_token
 from ioc.modules.citizen_report.photos import MediaStore, PhotoUpload
+from ioc.modules.citizen_report.public_cache import cache_for
 from ioc.modules.citizen_report.schemas import AssignInput, RejectInput, ResolveInput
 
 from .conftest import FAR_IN_OTHER_COMMUNE, INSIDE, OUTSIDE, TAN_NINH, Categories, Submit, jpeg_bytes, principal
@@ -349,3 +351,70 @@ async def test_bad_inputs_give_open311_errors(client: httpx.AsyncClient, runtime
     open311_error(await client.get(f"{BASE}/khong-co.json"), 400)
     assert xml(await client.get(f"{BASE}/khong-co.xml")).findtext("error/code") == "400"
     open311_error(await client.post(post, content=b"{}", headers={"content-type": "application/json"}), 400)
+
+
+async def test_bad_bearer_key_and_citizen_app_limit_on_the_api(
+    client: httpx.AsyncClient, runtime: Runtime, api_key: str
+) -> None:
+    # A wrong Bearer key is refused before any endpoint runs: still in the Open311 format of the path.
+    wrong = {"Authorization": "Bearer ioc_khong_hop_le"}
+    assert "Khoá API không hợp lệ" in open311_error(await client.get(f"{BASE}/requests.json", headers=wrong), 403)
+    as_xml = await client.get(f"{BASE}/services.xml", headers=wrong, params={"lang": "en"})
+    assert as_xml.status_code == 403
+    assert xml(as_xml).findtext("error/code") == "401"
+    assert "invalid" in (xml(as_xml).findtext("error/description") or "")
+    # Elsewhere the kernel's JSON error stays.
+    assert (await client.get("/api/v1/citizen-report-categories", headers=wrong)).json()["error"] == "invalid_api_key"
+
+    # A citizen app's key on /api/v1 is limited per client address like the Open311 POST: 5 in 10 minutes.
+    bearer = {"Authorization": f"Bearer {api_key}"}
+    body = {
+        "category_code": "rac-thai",
+        "description": "Rác thải đổ trộm bên lề đường, bốc mùi nhiều ngày.",
+        "lat": INSIDE[0],
+        "lon": INSIDE[1],
+        "attributes": {"volume": "large"},
+    }
+    for _ in range(5):
+        assert (await client.post("/api/v1/citizen-reports", json=body, headers=bearer)).status_code == 201
+    limited = await client.post("/api/v1/citizen-reports", json=body, headers=bearer)
+    assert limited.status_code == 429, limited.text
+    assert "Vui lòng thử lại sau" in limited.json()["message"]
+    assert int(limited.headers["retry-after"]) > 0
+
+
+async def test_public_reads_are_cached_until_a_report_changes(
+    client: httpx.AsyncClient, runtime: Runtime, submit: Submit
+) -> None:
+    cache = cache_for(runtime)
+    first = await submit()
+    await publish(runtime, first.id)
+    listing = f"{BASE}/requests.json"
+    before = await client.get(listing)
+    hits = cache.hits
+    again = await client.get(listing, params={"page_size": "", "status": ""})  # empty parameters are absent
+    assert cache.hits == hits + 1
+    assert again.content == before.content
+    assert [r["service_request_id"] for r in before.json()] == [first.tracking_code]
+
+    # A rolled-back write and a rate-limit record keep the cache; a committed report change drops it.
+    version = cache.version
+    async with runtime.db.session() as session:
+        report = await repository.get_report(session, first.id)
+        assert report is not None
+        report.description = "Không lưu."
+        await session.flush()
+        await session.rollback()
+    assert cache.version == version
+    second = await submit()
+    assert cache.version == version + 1
+    await publish(runtime, second.id)
+    codes = [r["service_request_id"] for r in (await client.get(listing)).json()]
+    assert codes == [second.tracking_code, first.tracking_code]
+
+    # Another process's change arrives through the live feed as a citizen_report event.
+    version = cache.version
+    cache.on_live_message(LiveMessage(id=1, name="telemetry.observations_received", payload={}, occurred_at=utc_now()))
+    assert cache.version == version
+    cache.on_live_message(LiveMessage(id=2, name="citizen_report.accepted", payload={}, occurred_at=utc_now()))
+    assert cache.version == version + 1

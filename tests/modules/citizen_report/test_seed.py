@@ -78,7 +78,10 @@ async def test_the_demo_tells_300_consistent_reports_across_the_province_once(ru
         elif report.due_at is not None and report.due_at < now:
             assert report.overdue, report.tracking_code  # the timers fired during the drain
     assert any("phản ánh demo" in m for m in messages)
-    assert elapsed < 120
+    print(f"\ndemo citizen reports seeded in {elapsed:.1f} s")
+    # Not a speed target (the seed takes about 20 s on an idle machine): a guard against a seed that hangs or
+    # went quadratic, loose enough for a CI machine running the two engines' suites side by side.
+    assert elapsed < 300
     async with runtime.db.session() as session:
         construction = (await org_unit.get_agency(session, "80-SXD")).id
         for username in ("chuyenvien", "lanhdaocoquan"):

@@ -34,9 +34,10 @@ class ReportSubmitted(ReportEvent):
 
 
 class ReportAccepted(ReportEvent):
-    """An operator accepted a report as a genuine field report."""
+    """An operator accepted a report as a genuine field report (it is published: public map, Open311)."""
 
     event_name: ClassVar[str] = "citizen_report.accepted"
+    audience: ClassVar[Audience] = "public"
 
 
 class ReportRejected(ReportEvent):

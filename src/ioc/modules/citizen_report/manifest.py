@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from ioc.core.module import KpiTile, Manifest, MapLayer, NavEntry, Scope
+from ioc.core.module import FeedEntry, KpiTile, Manifest, MapLayer, NavEntry, Scope
 from ioc.core.security import Role
 
 from . import service
@@ -30,12 +30,13 @@ from .demo_activity import demo_activity
 from .open311 import router as open311_router
 from .router import api_router, page_router
 from .seed import seed_demo
-from .tasks import JOBS, register_templates
+from .tasks import JOBS, start
 
 # Open311 GeoReport v2 lives at its own path (/open311/v2/), outside /api/v1, beside the pages.
+# Open311 first: apps poll it far more often than people open pages, and routes are matched in order.
 root_router = APIRouter()
-root_router.include_router(page_router)
 root_router.include_router(open311_router)
+root_router.include_router(page_router)
 
 STAFF = (Role.HOTLINE_OPERATOR, Role.AGENCY_STAFF, Role.AGENCY_HEAD, Role.LEADER, Role.ADMIN)
 
@@ -48,7 +49,7 @@ manifest = Manifest(
     api_router=api_router,
     page_router=root_router,
     jobs=JOBS,
-    on_startup=register_templates,
+    on_startup=start,
     scopes=(
         Scope(SCOPE_SUBMIT, "Gửi phản ánh", "Submit citizen reports", (Role.CITIZEN, *STAFF)),
         Scope(
@@ -159,7 +160,15 @@ manifest = Manifest(
             label_en="Citizen reports",
             features=service.picture_layer,
             order=20,
+            # The public tracking page: the layer is public, so its card must not lead to a staff page.
+            link=f"{PUBLIC_FORM_PATH}/{{code}}",
         ),
+    ),
+    # The live feed of the operations picture: new reports, and those that went overdue or were reopened.
+    feed=(
+        FeedEntry("citizen_report.submitted", link=f"{INBOX_PATH}?q={{tracking_code}}"),
+        FeedEntry("citizen_report.overdue", critical=True, link=f"{INBOX_PATH}?q={{tracking_code}}"),
+        FeedEntry("citizen_report.reopened", link=f"{INBOX_PATH}?q={{tracking_code}}"),
     ),
     package_dir=Path(__file__).parent,
 )

@@ -35,6 +35,7 @@ from starlette.requests import Request as StarletteRequest
 
 from ioc.core.db import UTCDateTime
 from ioc.core.errors import Forbidden, IocError, NotFound, TooManyRequests, Unauthorized
+from ioc.core.http import register_error_renderer
 from ioc.core.i18n import request_language
 from ioc.core.security import Principal, Role, current_actor
 from ioc.core.time import PROVINCE_TZ, ensure_utc, utc_now
@@ -60,6 +61,7 @@ from .constants import (
 from .exceptions import SubmissionRateLimited
 from .models import Category, Photo, Report, TimelineEntry
 from .photos import MediaStore, PhotoUpload
+from .public_cache import cache_for
 from .schemas import ReportCreate
 
 if TYPE_CHECKING:
@@ -171,6 +173,30 @@ def answer(fmt: Format, root: str, body: Any, *, status: int = 200, headers: dic
     return Response(content, status_code=status, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
+def _query_key(request: Request) -> tuple[tuple[str, str], ...]:
+    """Return the query string as sorted pairs without empty values (an empty parameter counts as absent)."""
+    return tuple(sorted((k, v) for k, v in request.query_params.multi_items() if v.strip()))
+
+
+async def cached(request: Request, kind: str, fmt: Format, build: Callable[[], Awaitable[Response]]) -> Response:
+    """Answer a public read from the cache of the module, or build it and keep it when it succeeded.
+
+    Every Open311 read is the same for every caller (nothing personal is shown), so it is keyed by the path,
+    the normalised query, the format and the language only.
+    """
+    cache = cache_for(_runtime(request))
+    key = (kind, request.url.path, fmt.value, _lang(request), _query_key(request))
+    hit = cache.get(key)
+    if hit is not None:
+        return Response(hit.body, status_code=hit.status, media_type=hit.media_type, headers=dict(hit.headers))
+    version = cache.version
+    response = await build()
+    if response.status_code == 200:
+        extra = {k: v for k, v in response.headers.items() if k.lower() == "link"}
+        cache.put(key, version, bytes(response.body), 200, MEDIA_TYPES[fmt], extra)
+    return response
+
+
 def error_answer(fmt: Format, failure: Open311Failure, lang: str) -> Response:
     """Return `[{"code", "description"}]` or `<errors><error>…</error></errors>` with the failure's status."""
     description = failure.message_en if lang == "en" else failure.message_vi
@@ -181,6 +207,15 @@ def error_answer(fmt: Format, failure: Open311Failure, lang: str) -> Response:
         status=failure.status,
         headers=failure.headers,
     )
+
+
+def render_error(request: Request, exc: IocError) -> Response:
+    """Answer an error raised before an endpoint ran (a bad Bearer key) in the Open311 format of the path."""
+    fmt = Format.XML if request.url.path.lower().endswith(".xml") else Format.JSON
+    return error_answer(fmt, from_ioc_error(exc), _lang(request))
+
+
+register_error_renderer(PREFIX + "/", render_error)
 
 
 def parse_format(value: str) -> Format:
@@ -961,7 +996,7 @@ async def discovery(request: Request, fmt: str) -> Response:
         }
         return answer(fmt_, "discovery", body)
 
-    return await guarded(request, fmt, work)
+    return await guarded(request, fmt, lambda fmt_: cached(request, "discovery", fmt_, lambda: work(fmt_)))
 
 
 @router.get("/services.{fmt}", summary="Open311 service list")
@@ -974,7 +1009,7 @@ async def services(request: Request, fmt: str) -> Response:
             categories = await repository.list_categories(session, include_inactive=False)
         return answer(fmt_, "services", [service_item(c, lang) for c in categories])
 
-    return await guarded(request, fmt, work)
+    return await guarded(request, fmt, lambda fmt_: cached(request, "services", fmt_, lambda: work(fmt_)))
 
 
 @router.get("/services/{service_code}.{fmt}", summary="Open311 service definition")
@@ -986,7 +1021,7 @@ async def service_definition(request: Request, service_code: str, fmt: str) -> R
             category = await _category(session, service_code)
         return answer(fmt_, "service_definition", definition(category))
 
-    return await guarded(request, fmt, work)
+    return await guarded(request, fmt, lambda fmt_: cached(request, "definition", fmt_, lambda: work(fmt_)))
 
 
 @router.post("/requests.{fmt}", summary="Open311 create a service request")
@@ -1093,15 +1128,19 @@ async def list_requests(request: Request, fmt: str) -> Response:
 
     async def work(fmt_: Format) -> Response:
         lang = _lang(request)
-        query = parse_request_query(dict(request.query_params), utc_now())
-        rows = await fetch_requests(_runtime(request), query)
-        more = not query.ids and len(rows) > query.page_size
-        rows = rows if query.ids else rows[: query.page_size]
-        names = await load_names(request, rows)
-        photo_base = absolute(request, PHOTO_PATH)
-        body = [request_view(row, names, lang, photo_base) for row in rows]
-        headers = {"Link": _next_link(request, query)} if more else None
-        return answer(fmt_, "service_requests", body, headers=headers)
+
+        async def build() -> Response:
+            query = parse_request_query(dict(request.query_params), utc_now())
+            rows = await fetch_requests(_runtime(request), query)
+            more = not query.ids and len(rows) > query.page_size
+            rows = rows if query.ids else rows[: query.page_size]
+            names = await load_names(request, rows)
+            photo_base = absolute(request, PHOTO_PATH)
+            body = [request_view(row, names, lang, photo_base) for row in rows]
+            headers = {"Link": _next_link(request, query)} if more else None
+            return answer(fmt_, "service_requests", body, headers=headers)
+
+        return await cached(request, "requests", fmt_, build)
 
     return await guarded(request, fmt, work)
 
@@ -1111,6 +1150,9 @@ async def one_request(request: Request, service_request_id: str, fmt: str) -> Re
     """Return one request as a list of one (§2.10)."""
 
     async def work(fmt_: Format) -> Response:
+        return await cached(request, "request", fmt_, lambda: build(fmt_))
+
+    async def build(fmt_: Format) -> Response:
         lang = _lang(request)
         query = RequestQuery(
             ids=[service_request_id],
@@ -1215,7 +1257,7 @@ async def request_updates(request: Request, fmt: str) -> Response:
             )
         return answer(fmt_, "service_request_updates", body)
 
-    return await guarded(request, fmt, work)
+    return await guarded(request, fmt, lambda fmt_: cached(request, "updates", fmt_, lambda: work(fmt_)))
 
 
 @router.get("", include_in_schema=False)

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ioc.core.time import PROVINCE_TZ
 
@@ -57,19 +57,28 @@ async def delete_row(session: AsyncSession, obj: object) -> None:
 # Tracking numbers
 
 
-async def next_tracking_number(session: AsyncSession, year: int) -> int:
-    """Hand out the next number of a year, atomically on both engines (the row lock serialises writers)."""
-    dialect = session.get_bind().dialect.name
+def _number_statement(dialect: str) -> Any:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
+    return (
         insert(TrackingSequence)
-        .values(year=year, last_value=1)
+        .values(year=bindparam("year"), last_value=1)
         .on_conflict_do_update(
             index_elements=[TrackingSequence.year], set_={"last_value": TrackingSequence.last_value + 1}
         )
         .returning(TrackingSequence.last_value)
     )
-    return int((await session.execute(stmt)).scalar_one())
+
+
+async def next_tracking_number(session: AsyncSession, year: int) -> int:
+    """Hand out the next number of a year, atomically on both engines (the row lock serialises writers)."""
+    stmt = _number_statement(session.get_bind().dialect.name)
+    return int((await session.execute(stmt, {"year": year})).scalar_one())
+
+
+async def draw_tracking_number(connection: AsyncConnection, year: int) -> int:
+    """Hand out the next number of a year on a connection of its own (in autocommit, see the service)."""
+    stmt = _number_statement(connection.dialect.name)
+    return int((await connection.execute(stmt, {"year": year})).scalar_one())
 
 
 # Reports
@@ -154,16 +163,32 @@ async def list_reports(
     return rows, total
 
 
+# Duplicate suggestions look at the newest open reports of the box only: enough to find the nearest five.
+NEARBY_SCAN_LIMIT = 500
+
+
 async def reports_near(
     session: AsyncSession,
     category_id: int,
     box: tuple[float, float, float, float],
     *,
     exclude_id: int | None = None,
-) -> Sequence[Report]:
-    """Return open reports of a category inside a (min_lat, min_lon, max_lat, max_lon) box."""
+    limit: int = NEARBY_SCAN_LIMIT,
+) -> Sequence[Any]:
+    """Return (id, code, status, lat, lon, created, accepted) of open reports of a category in a box, newest first.
+
+    Columns, not entities: every submission runs this, and a busy spot can hold many open reports.
+    """
     min_lat, min_lon, max_lat, max_lon = box
-    stmt = select(Report).where(
+    stmt = select(
+        Report.id,
+        Report.tracking_code,
+        Report.status,
+        Report.lat,
+        Report.lon,
+        Report.created_at,
+        Report.accepted_at,
+    ).where(
         Report.category_id == category_id,
         Report.status.in_([s.value for s in OPEN_STATUSES]),
         Report.lat.between(min_lat, max_lat),
@@ -171,7 +196,7 @@ async def reports_near(
     )
     if exclude_id is not None:
         stmt = stmt.where(Report.id != exclude_id)
-    return (await session.scalars(stmt)).all()
+    return (await session.execute(stmt.order_by(Report.created_at.desc()).limit(limit))).all()
 
 
 async def timeline(session: AsyncSession, report_id: int, *, public_only: bool = False) -> Sequence[TimelineEntry]:

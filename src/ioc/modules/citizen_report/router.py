@@ -49,6 +49,7 @@ from .deps import report_filters, require_admin, require_approve, require_handle
 from .exceptions import SubmissionRateLimited
 from .models import Report
 from .photos import MediaStore, PhotoUpload
+from .public_cache import cache_for
 from .schemas import (
     AssignInput,
     CategoryCreate,
@@ -161,7 +162,7 @@ async def read_body(request: Request) -> tuple[dict[str, Any], list[PhotoUpload]
     if not content_type.startswith(FORM_TYPES):
         try:
             body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise BadRequest("Nội dung gửi lên không phải JSON hợp lệ.", "The request body is not valid JSON.") from exc
         if not isinstance(body, dict):
             raise BadRequest("Nội dung JSON phải là một đối tượng.", "The JSON body must be an object.")
@@ -183,7 +184,7 @@ async def read_body(request: Request) -> tuple[dict[str, Any], list[PhotoUpload]
         elif key == "attributes" and value.strip():
             try:
                 parsed = json.loads(value)
-            except json.JSONDecodeError as exc:
+            except (json.JSONDecodeError, RecursionError) as exc:
                 raise BadRequest("Trường attributes phải là JSON.", "The attributes field must be JSON.") from exc
             if isinstance(parsed, dict):
                 attributes.update(parsed)
@@ -342,9 +343,19 @@ async def reports_geojson(
     filters: ReportFilters = Depends(report_filters),
     session: AsyncSession = Depends(db_session),
 ) -> Response:
-    """Return accepted reports as GeoJSON points rounded to about 10 m."""
-    body = await service.geojson(session, filters, _lang(request))
-    return JSONResponse(body, media_type="application/geo+json")
+    """Return accepted reports as GeoJSON points rounded to about 10 m (the same for everyone unless `mine`)."""
+    lang = _lang(request)
+    if filters.agency_id is not None:
+        return JSONResponse(await service.geojson(session, filters, lang), media_type="application/geo+json")
+    cache = cache_for(_runtime(request))
+    key = ("geojson", lang, tuple(sorted(request.query_params.multi_items())))
+    hit = cache.get(key)
+    if hit is not None:
+        return Response(hit.body, media_type=hit.media_type)
+    version = cache.version
+    response = JSONResponse(await service.geojson(session, filters, lang), media_type="application/geo+json")
+    cache.put(key, version, bytes(response.body), 200, "application/geo+json", {})
+    return response
 
 
 @api_router.get(
@@ -434,7 +445,11 @@ def _export_name(extension: str) -> str:
     return f"phan-anh-{local_today().isoformat()}.{extension}"
 
 
-@api_router.get(f"{API_PREFIX}/export.csv", summary="Xuất CSV / export CSV", responses=_STAFF)
+@api_router.get(
+    f"{API_PREFIX}/export.csv",
+    summary="Xuất CSV / export CSV",
+    responses={**_STAFF, 200: {"content": {"text/csv": {}}}},
+)
 async def export_csv(
     request: Request,
     filters: ReportFilters = Depends(report_filters),
@@ -451,7 +466,11 @@ async def export_csv(
     )
 
 
-@api_router.get(f"{API_PREFIX}/export.xlsx", summary="Xuất Excel / export Excel", responses=_STAFF)
+@api_router.get(
+    f"{API_PREFIX}/export.xlsx",
+    summary="Xuất Excel / export Excel",
+    responses={**_STAFF, 200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}},
+)
 async def export_xlsx(
     request: Request,
     filters: ReportFilters = Depends(report_filters),

@@ -114,6 +114,7 @@ from .exceptions import (
     UnknownAgency,
     UnknownCategory,
 )
+from .lookups import lookups_for
 from .models import Category, Follower, Link, Photo, RateHit, Report, TimelineEntry
 from .photos import MediaStore, PhotoUpload, ProcessedPhoto, process_image
 from .schemas import (
@@ -447,9 +448,9 @@ async def _nearby(
     rows = await repository.reports_near(
         session, category_id, bounding_box(lat, lon, DUPLICATE_RADIUS_M), exclude_id=exclude_id
     )
-    found: list[tuple[float, Report]] = []
+    found: list[tuple[float, Any]] = []
     for report in rows:
-        if not staff and not is_published(report):
+        if not staff and (report.accepted_at is None or report.status == ReportStatus.REJECTED):
             continue
         distance = distance_m(lat, lon, report.lat, report.lon)
         if distance <= DUPLICATE_RADIUS_M:
@@ -493,10 +494,13 @@ def client_key(secret: str, client_ip: str) -> str:
 
 
 def _rate_limited(principal: Principal | None) -> bool:
-    # Operators record many calls, and integrations are issued keys; the limit protects the public form.
+    # Operators record many calls, and staff integrations are issued keys: the limit protects the public
+    # intake, which includes citizens' apps (API keys of citizen accounts), as on the Open311 POST.
     if principal is None:
         return True
-    return not (principal.has(SCOPE_OPERATE) or principal.kind is PrincipalKind.API_KEY)
+    if principal.has(SCOPE_OPERATE):
+        return False
+    return not (principal.kind is PrincipalKind.API_KEY and principal.role is not Role.CITIZEN)
 
 
 async def _check_rate_limit(session: AsyncSession, key: str, now: datetime) -> None:
@@ -563,7 +567,7 @@ def _close_key(report_id: int) -> str:
     return f"{CLOSE_JOB}:{report_id}"
 
 
-async def _schedule_timers(session: AsyncSession, runtime: Runtime, report: Report) -> None:
+async def _schedule_timers(session: AsyncSession, runtime: Runtime, report: Report, *, new: bool = False) -> None:
     if report.due_at is None or report.phase_started_at is None:
         for kind in TimerKind:
             await cancel_job(session, _timer_key(report.id, kind))
@@ -580,6 +584,7 @@ async def _schedule_timers(session: AsyncSession, runtime: Runtime, report: Repo
             {"report_id": report.id, "kind": kind.value, "due_at": due.isoformat(), "threshold": when.isoformat()},
             run_at=when,
             dedupe_key=_timer_key(report.id, kind),
+            new_key=new,
         )
 
 
@@ -799,6 +804,21 @@ async def photo_location(upload: PhotoUpload) -> LocationSuggestion | None:
     return (await asyncio.to_thread(process_image, upload)).gps
 
 
+async def _draw_tracking_number(session: AsyncSession, runtime: Runtime, year: int) -> int:
+    """Draw the year's next report number.
+
+    On PostgreSQL in a transaction of its own, committed at once: inside the submission's transaction the
+    counter row would stay locked until its commit, and concurrent submissions would queue behind each
+    other's whole commit. The price is a skipped number when a submission fails after this point (storing
+    its photo files or the commit), as with a database sequence. SQLite has one writer at a time anyway.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return await repository.next_tracking_number(session, year)
+    async with runtime.db.engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return await repository.draw_tracking_number(autocommit, year)
+
+
 async def submit(
     session: AsyncSession,
     runtime: Runtime,
@@ -813,7 +833,8 @@ async def submit(
 ) -> SubmitResult:
     """Record a report: validate, locate, route, number, store photos, start the intake deadline."""
     now = now or utc_now()
-    category = await repository.category_by_code(session, data.category_code)
+    lookups = lookups_for(runtime)
+    category = await lookups.category(session, data.category_code)
     if category is None or not category.active:
         raise UnknownCategory(data.category_code)
     if data.source is Source.HOTLINE:
@@ -824,20 +845,20 @@ async def submit(
     # A caller on the phone cannot send a photo; every other channel must when the category asks for one.
     if category.photo_required and data.source is not Source.HOTLINE and not uploads:
         raise PhotoRequired()
-    unit = await org_unit.locate_point(session, data.lat, data.lon)
-    if unit is None:
+    unit_code = await lookups.unit_code(session, data.lat, data.lon)
+    if unit_code is None:
         raise OutsideProvince(data.lat, data.lon)
     limited_key = client_key(runtime.settings.secret_key, client_ip or "unknown") if _rate_limited(principal) else None
     if limited_key is not None:
         await _check_rate_limit(session, limited_key, now)
     processed = await process_uploads(uploads)
-    agency = await route(session, category, unit.code)
+    agency = await lookups.route(session, category, unit_code)
     # Looked up before numbering: on PostgreSQL the year's counter row stays locked until the commit.
     staff = principal is not None and principal.has(SCOPE_READ)
     duplicates = await _nearby(session, category.id, data.lat, data.lon, exclude_id=None, staff=staff)
 
     year = to_local(now).year
-    number = await repository.next_tracking_number(session, year)
+    number = await _draw_tracking_number(session, runtime, year)
     token = secrets.token_urlsafe(18)
     accept_due = runtime.calendar.add_working_hours(now, category.accept_hours)
     report = Report(
@@ -848,7 +869,7 @@ async def submit(
         attributes=attributes,
         lat=data.lat,
         lon=data.lon,
-        unit_code=unit.code,
+        unit_code=unit_code,
         address=data.address,
         source=data.source.value,
         lang=lang if lang in ("vi", "en") else "vi",
@@ -875,7 +896,8 @@ async def submit(
     )
     repository.add(session, report)
     await session.flush()
-    await _schedule_timers(session, runtime, report)
+    # The timers, photos, timeline, event and rate record below are inserted together at the final flush.
+    await _schedule_timers(session, runtime, report, new=True)
     await _store_photos(session, store, report, processed, PhotoKind.INTAKE, now)
     _timeline(session, report, now, actor_for(principal), Action.SUBMITTED, to_status=report.status)
     record_event(session, ReportSubmitted(**_event_fields(report), source=report.source, occurred_at=now))
@@ -2053,9 +2075,12 @@ async def detail_context(
     merged = [report.merged_into_id] if report.merged_into_id else []
     codes = await repository.tracking_codes(session, [*report.linked_report_ids, *merged])
     try:
-        agencies = await org_unit.agencies_for_unit(session, report.unit_code)
+        local = await org_unit.agencies_for_unit(session, report.unit_code)
     except org_unit.UnitNotFound:
-        agencies = []
+        local = []
+    # The agencies responsible for the report's commune first, then every other one.
+    local_codes = {a.code for a in local}
+    agencies = [*local, *(a for a in await org_unit.list_agencies(session) if a.code not in local_codes)]
     names = await _agency_names(session, [report.agency_code, report.suggested_agency_code], lang)
     return {
         "duplicates": duplicates,
@@ -2067,11 +2092,10 @@ async def detail_context(
 
 
 async def agency_choices(session: AsyncSession, codes: Iterable[str | None], lang: str = "vi") -> list[tuple[str, str]]:
-    """Return (code, name) of the province-wide agencies and of the given agencies, for the bulk-assign form."""
-    found: dict[str, str] = {}
-    for province in await org_unit.units_valid_on(session, level=org_unit.UnitLevel.PROVINCE):
-        for agency in await org_unit.agencies_for_unit(session, province.code):
-            if agency.is_active:
-                found[agency.code] = (agency.name_en or agency.name) if lang == "en" else agency.name
+    """Return (code, name) of every active agency, and of the given ones (even inactive), for the assign forms."""
+    found: dict[str, str] = {
+        agency.code: (agency.name_en or agency.name) if lang == "en" else agency.name
+        for agency in await org_unit.list_agencies(session)
+    }
     found.update(await _agency_names(session, [c for c in codes if c and c not in found], lang))
     return sorted(found.items(), key=lambda item: item[1])

@@ -14,6 +14,7 @@ from ioc.modules import notification
 from . import service
 from .constants import CLOSE_JOB, DEADLINE_JOB, PURGE_JOB
 from .notices import TEMPLATES
+from .public_cache import cache_for
 
 if TYPE_CHECKING:
     from ioc.core.runtime import Runtime
@@ -49,8 +50,9 @@ JOBS = (DEADLINE_CHECK, CLOSE_UNRATED, PURGE_RATE_HITS)
 async def register_templates(runtime: Runtime) -> None:
     """Store this module's message templates in the notification module when missing (start-up hook)."""
     async with runtime.db.session() as session:
-        added = await notification.ensure_templates(session, TEMPLATES)
         try:
+            # The insert is flushed inside the call: a process starting at the same moment fails there.
+            added = await notification.ensure_templates(session, TEMPLATES)
             await session.commit()
         except IntegrityError:
             # Another process stored the same templates at the same moment; theirs are as good.
@@ -58,3 +60,9 @@ async def register_templates(runtime: Runtime) -> None:
             return
     if added:
         log.info("citizen report message templates stored", extra={"added": added})
+
+
+async def start(runtime: Runtime) -> None:
+    """Start-up hook: install the public read cache's invalidation hooks, then store the message templates."""
+    cache_for(runtime)
+    await register_templates(runtime)
