@@ -118,7 +118,7 @@ async def _store(runtime: Runtime, catalog: repository.Catalog, total: int) -> i
         async with runtime.db.transaction() as session:
             ids = await repository.ensure_periods(session, [month])
             pid = ids[month.iso]
-            rows = []
+            rows: list[dict[str, object]] = []
             for element in (catalog.elements[f"B{i:02d}"] for i in range(ELEMENTS)):
                 for coc in cocs:
                     for unit in communes:
@@ -223,7 +223,7 @@ async def run() -> list[Figure]:
             Settings(
                 env=Environment.TEST,
                 database_url=url,
-                modules=["org_unit", "indicator"],
+                modules=["identity", "org_unit", "notification", "indicator"],
                 run_background=False,
                 log_json=False,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ioc.core.module import KpiValue
-from ioc.modules.dashboard.clustering import cluster, grid_cell, layer_count
+from ioc.modules.dashboard.clustering import cluster, cluster_prepared, grid_cell, layer_count, prepare
 from ioc.modules.dashboard.constants import Trend
 from ioc.modules.dashboard.service import trend_of
 
@@ -55,3 +55,15 @@ def test_trend_compares_with_the_previous_period() -> None:
     assert trend_of(KpiValue(value=8, previous=10)) == (Trend.DOWN, -2)
     assert trend_of(KpiValue(value=10, previous=10)) == (Trend.FLAT, 0)
     assert trend_of(KpiValue(value=10, previous=None)) == (None, None)
+
+
+def test_a_prepared_layer_counts_once_and_clusters_at_any_zoom() -> None:
+    aggregated = {"type": "Feature", "geometry": None, "properties": {"count": 7}}
+    features = [*_points(60, 106.10, 11.30, "new"), aggregated]
+    layer = prepare({"type": "FeatureCollection", "features": features})
+    assert (layer.count, len(layer.points), len(layer.others)) == (67, 60, 1)
+    assert layer.by_zoom(threshold=50) is True
+    assert layer.by_zoom(threshold=60) is False
+    low = cluster_prepared(layer, zoom=8, threshold=50)
+    assert layer_count(low) == 67
+    assert len(low["features"]) == 2  # the aggregated feature and one cluster

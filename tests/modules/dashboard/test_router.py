@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +14,10 @@ from ioc.core.models import CalendarDay
 from ioc.core.module import SeedContext
 from ioc.core.runtime import Runtime
 from ioc.core.security import Role
+from ioc.core.time import utc_now
+from ioc.modules import environment
+from ioc.modules import org_unit as org_unit_api
+from ioc.modules.dashboard.models import DashboardKpiSnapshot
 
 API = "/api/v1/dashboard"
 TAN_NINH = "25459"
@@ -65,6 +69,7 @@ async def test_layers_come_with_counts_and_cluster_at_low_zoom(
     clustered = await client.get(f"{API}/layers/picturemod.points", params={"zoom": 9})
     assert clustered.status_code == 200
     assert clustered.headers["content-type"].startswith("application/geo+json")
+    assert (clustered.json()["count"], clustered.json()["by_zoom"]) == (470, True)
     features = clustered.json()["features"]
     assert len(features) < 30
     assert sum(f["properties"].get("count", 1) for f in features) == 470
@@ -73,6 +78,8 @@ async def test_layers_come_with_counts_and_cluster_at_low_zoom(
     assert len(raw) == 470
     in_unit = (await client.get(f"{API}/layers", params={"unit": TAN_NINH})).json()["layers"]
     assert {layer["key"]: layer["count"] for layer in in_unit}["picturemod.points"] == 450
+    few = (await client.get(f"{API}/layers/picturemod.points", params={"unit": "99999", "zoom": 9})).json()
+    assert (few["count"], few["by_zoom"], len(few["features"])) == (20, False, 20)  # the same at every zoom
 
     assert (await client.get(f"{API}/layers/picturemod.nothing")).status_code == 404
     assert (await client.get(f"{API}/layers/picturemod.broken")).status_code == 503
@@ -141,6 +148,19 @@ async def test_hourly_snapshots_give_each_tile_a_history_chart(
     secret = (await leader.get(f"{API}/charts/kpi.picturemod.secret", params={"range": "7d"})).json()
     assert secret["series"][0]["values"][-1] == 42.0
     assert (await client.get(f"{API}/charts/kpi.picturemod.days", params={"unit": TAN_NINH})).status_code == 404
+
+    # A tile without a previous period of its own is compared with its snapshot of a day earlier.
+    plain = _tiles((await client.get(f"{API}/kpis")).json())["picturemod.plain"]
+    assert (plain["previous"], plain["trend"]) == (None, None)  # nothing a day old yet
+    async with runtime.db.transaction() as session:
+        for hours, value in ((25, 9.0), (23.5, 5.0), (20, 1.0)):  # the nearest to 24 h ago wins
+            taken = utc_now() - timedelta(hours=hours)
+            session.add(DashboardKpiSnapshot(tile_key="picturemod.plain", taken_at=taken, value=value))
+    plain = _tiles((await client.get(f"{API}/kpis")).json())["picturemod.plain"]
+    assert (plain["value"], plain["previous"], plain["trend"], plain["change"]) == (7, 5, "up", 2)
+    assert plain["previous_at"] is not None
+    in_unit = _tiles((await client.get(f"{API}/kpis", params={"unit": TAN_NINH})).json())["picturemod.plain"]
+    assert in_unit["previous"] is None  # the snapshots are province-wide
 
 
 LAYOUT = {
@@ -228,3 +248,98 @@ async def test_pages_need_a_staff_login_and_drill_down_to_a_unit(
     assert "Tân Ninh" in unit.text
     assert f"org-units.geojson?code={TAN_NINH}" in unit.text
     assert (await operator.get("/dashboard/units/00000")).status_code == 404
+
+
+async def test_modules_contribute_feed_events_through_their_manifests(
+    client: httpx.AsyncClient, login_as: LoginFactory, runtime: Runtime
+) -> None:
+    from tests.modules.dashboard.picturemod.manifest import Note, Sighting
+
+    async with runtime.db.transaction() as session:
+        record_event(session, Sighting(code="S 1", level="red", unit_code=TAN_NINH))
+        record_event(session, Sighting(code="S2", level="green", unit_code="99999"))
+        record_event(session, Note(code="N1", unit_codes=["99999", TAN_NINH]))
+    public = {item["text"]: item for item in (await client.get(f"{API}/feed")).json()}
+    assert set(public) == {f"S 1 · {TAN_NINH}", "S2 · 99999"}  # the note is narrowed to staff by its entry
+    red = public[f"S 1 · {TAN_NINH}"]
+    assert (red["critical"], red["link"], red["name"]) == (True, "/samples/S%201", "picturemod.sighting")
+    assert public["S2 · 99999"]["critical"] is False
+    assert red["payload"] == {}
+
+    leader = await login_as(Role.LEADER)
+    staff = (await leader.get(f"{API}/feed")).json()
+    assert [item["name"] for item in staff] == ["picturemod.note", "picturemod.sighting", "picturemod.sighting"]
+    assert (staff[0]["critical"], staff[0]["link"], staff[0]["text"]) == (True, "", "N1")
+    in_unit = (await leader.get(f"{API}/feed", params={"unit": TAN_NINH})).json()
+    assert [item["payload"]["code"] for item in in_unit] == ["N1", "S 1"]
+
+    from ioc.modules.dashboard import service
+
+    entries = service.feed_client_config(runtime)
+    assert entries["picturemod.sighting"] == {
+        "link": "/samples/{code}",
+        "critical": False,
+        "field": "level",
+        "values": ["red"],
+    }
+    assert "picturemod.never_registered" not in entries  # no event class: nothing to show
+
+
+async def test_a_unit_drill_down_counts_what_happened_there_over_the_range(
+    client: httpx.AsyncClient, login_as: LoginFactory, runtime: Runtime
+) -> None:
+    from tests.modules.dashboard.picturemod.manifest import Note, Sighting
+
+    org_unit = runtime.module("org_unit")
+    assert org_unit is not None
+    assert org_unit.seed is not None
+    now = utc_now()
+    async with runtime.db.transaction() as session:
+        await org_unit.seed(SeedContext(session=session, runtime=runtime))
+        province = next(u.code for u in await org_unit_api.ancestors(session, TAN_NINH))
+        for hours in (1, 5, 72, 200):  # two in the last day, three in the week, one in the week before
+            record_event(
+                session,
+                Sighting(code=f"S{hours}", level="red", unit_code=TAN_NINH, occurred_at=now - timedelta(hours=hours)),
+            )
+        record_event(session, Sighting(code="far", level="red", unit_code="99999", occurred_at=now))
+        # A note for the whole province touches each commune; staff only, by its feed entry.
+        record_event(session, Note(code="N", unit_codes=[province], occurred_at=now - timedelta(hours=2)))
+        if runtime.module("environment") is not None:
+            for hours, value in ((30, 80), (3, 140)):
+                moment = now - timedelta(hours=hours)
+                record_event(
+                    session,
+                    environment.IndexComputed(
+                        station_id=1,
+                        station_code="KK-T",
+                        unit_code=TAN_NINH,
+                        standard="VN_AQI",
+                        period="hour",
+                        value=value,
+                        category="moderate",
+                        computed_for=moment,
+                        occurred_at=moment,
+                    ),
+                )
+    url = f"{API}/units/{TAN_NINH}/history"
+    leader = await login_as(Role.LEADER)
+    week = (await leader.get(url, params={"range": "7d"})).json()
+    rows = {row["name"]: row for row in week["rows"]}
+    assert (rows["picturemod.sighting"]["count"], rows["picturemod.sighting"]["previous"]) == (3, 1)
+    assert (rows["picturemod.sighting"]["trend"], rows["picturemod.sighting"]["change"]) == ("up", 2)
+    assert rows["picturemod.note"]["count"] == 1
+    day = {row["name"]: row for row in (await leader.get(url, params={"range": "24h"})).json()["rows"]}
+    assert (day["picturemod.sighting"]["count"], day["picturemod.sighting"]["previous"]) == (2, 0)
+    if runtime.module("environment") is not None:
+        index = week["index"]
+        assert index["series"][0]["label"] == "VN_AQI"
+        values = [v for v in index["series"][0]["values"] if v is not None]
+        assert values[0] == 80
+        assert values[-1] == 140
+
+    public = {row["name"] for row in (await client.get(url)).json()["rows"]}
+    assert "picturemod.sighting" in public
+    assert "picturemod.note" not in public
+    assert (await client.get(f"{API}/units/00000/history")).status_code == 404
+    assert (await client.get(url, params={"range": "1y"})).status_code == 422

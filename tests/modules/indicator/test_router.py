@@ -39,7 +39,7 @@ async def test_agency_fills_the_template_fixes_an_error_submits_and_the_head_app
     book = load_workbook(io.BytesIO(response.content))
     sheet = book["Nhap lieu"]
     cells = {(sheet.cell(r, 1).value, sheet.cell(r, 3).value): r for r in range(4, sheet.max_row + 1)}
-    fill = {
+    fill: dict[tuple[str, str], int | str] = {
         ("TTHC_RECEIVED", "CARRIED_OVER"): 10,
         ("TTHC_RECEIVED", "ONLINE"): "1.200",  # Vietnamese thousands
         ("TTHC_RECEIVED", "IN_PERSON"): 300,

@@ -6,6 +6,7 @@ import csv
 import json
 from typing import Any
 
+import pytest
 import shapely
 from shapely.geometry import Polygon, shape
 from shapely.strtree import STRtree
@@ -13,6 +14,8 @@ from shapely.strtree import STRtree
 from ioc.modules.org_unit.constants import DEMO_COMMUNES_CSV, DEMO_DIR, DEMO_SCHEMATIC_GEOJSON
 
 from .conftest import COMMUNE_COUNT
+
+pytestmark = pytest.mark.engine_free  # no database: run once, in the SQLite pass
 
 MAX_FILE_BYTES = 400 * 1024
 OVERLAP_TOLERANCE = 1e-9  # square degrees, about 12 m²: rounding noise, not an overlap

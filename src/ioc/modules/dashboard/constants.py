@@ -30,6 +30,16 @@ MIN_ROTATE_SECONDS: Final = 10
 MAX_ROTATE_SECONDS: Final = 3600
 DEFAULT_ROTATE_SECONDS: Final = 30
 
+# Computed tiles and layers are reused for this long by callers who see the same picture, unless something
+# happened meanwhile (a new outbox event); a wall, the desks and the catalogue then share one computation.
+PICTURE_CACHE_SECONDS: Final = 15.0
+PICTURE_CACHE_SIZE: Final = 512
+
+# A tile whose module gives no previous figure is compared with its own hourly snapshot of a day earlier
+# (the nearest one within the tolerance), so that every tile can show a trend.
+SNAPSHOT_TREND_SPAN: Final = timedelta(hours=24)
+SNAPSHOT_TREND_TOLERANCE: Final = timedelta(hours=2)
+
 FEED_DEFAULT: Final = 30
 FEED_MAX: Final = 100
 

@@ -35,7 +35,17 @@ from .constants import (
 )
 from .deps import UNIT_PATTERN, require_configure, require_read, unit_filter
 from .exceptions import RoleUnknown, UnitNotFound
-from .schemas import ChartData, ChartRead, FeedItem, KpiBoard, LayerCatalogue, WallLayout, WallLayoutRead, WallSummary
+from .schemas import (
+    ChartData,
+    ChartRead,
+    FeedItem,
+    KpiBoard,
+    LayerCatalogue,
+    UnitHistory,
+    WallLayout,
+    WallLayoutRead,
+    WallSummary,
+)
 
 api_router = APIRouter(prefix=API_PREFIX, tags=[MODULE_NAME])
 page_router = APIRouter(include_in_schema=False)
@@ -148,15 +158,40 @@ async def read_chart(
     return await service.chart_data(session, _runtime(request), principal, key, range_, _lang(request), unit)
 
 
+@api_router.get(
+    "/units/{code}/history",
+    response_model=UnitHistory,
+    summary="Diễn biến tại một đơn vị / what happened in one unit",
+    responses=_ERRORS,
+)
+async def read_unit_history(
+    request: Request,
+    code: str = Path(..., pattern=UNIT_PATTERN),
+    range_: ChartRange = Query(ChartRange.WEEK, alias="range", description="khoảng thời gian / time range"),
+    principal: Principal | None = Depends(optional_principal),
+    session: AsyncSession = Depends(db_session),
+) -> UnitHistory:
+    """Count the services' events in a commune over the range and the one before, with the station index trend."""
+    if await org_unit.get_unit(session, code) is None:
+        raise UnitNotFound(code)
+    # A warning issued for the district or the province touches each of its communes.
+    try:
+        areas = [unit.code for unit in await org_unit.ancestors(session, code)]
+    except org_unit.UnitNotFound:  # a unit abolished since: its own events only
+        areas = []
+    return await service.unit_history(session, _runtime(request), principal, code, range_, _lang(request), areas)
+
+
 @api_router.get("/feed", response_model=list[FeedItem], summary="Sự kiện gần đây / recent events")
 async def read_feed(
     request: Request,
     limit: int = Query(FEED_DEFAULT, ge=1, le=FEED_MAX),
+    unit: str | None = Depends(unit_filter),
     principal: Principal | None = Depends(optional_principal),
     session: AsyncSession = Depends(db_session),
 ) -> list[FeedItem]:
-    """Return the newest events of the feed the caller may see (staff events need a staff login)."""
-    return await service.recent_feed(session, _runtime(request), principal, _lang(request), limit)
+    """Return the newest events of the feed the caller may see (staff events need a staff login), or a unit's."""
+    return await service.recent_feed(session, _runtime(request), principal, _lang(request), limit, unit)
 
 
 @api_router.get("/walls", response_model=list[WallSummary], summary="Bố cục đã lưu / saved wall layouts")
@@ -234,7 +269,7 @@ def _page_config(request: Request, principal: Principal, unit: str | None, **ext
         "unitPage": UNIT_PATH,
         "feedEvents": names,
         "eventLabels": {name: service.event_label(runtime, name, lang) for name in names},
-        "feedLinks": service.FEED_LINKS,
+        "feedEntries": service.feed_client_config(runtime),
         "staff": principal.has("live:read"),
         "chartList": [c.model_dump() for c in service.chart_catalogue(principal, lang)],
         "kpiCharts": [

@@ -28,6 +28,10 @@ class KpiTileRead(BaseModel):
     link: str = ""
     value: float | None = None
     previous: float | None = None
+    previous_at: datetime | None = Field(
+        None,
+        description="khi số so sánh được chụp (khi mô-đun không tự tính kỳ trước) / when the compared figure was taken",
+    )
     unit: str = ""
     status: str = "normal"
     higher_is_better: bool = True
@@ -87,6 +91,29 @@ class ChartData(BaseModel):
     bucket_seconds: int
     times: list[int]
     series: list[ChartSeries]
+
+
+class UnitHistoryRow(BaseModel):
+    """How many events of one kind happened in a unit over the range, and over the range before it."""
+
+    name: str = Field(description="tên sự kiện / event name")
+    module: str
+    label: str
+    count: int
+    previous: int = Field(description="kỳ trước cùng độ dài / the previous period of the same length")
+    trend: Trend | None = None
+    change: int = 0
+
+
+class UnitHistory(BaseModel):
+    """What happened in one unit across the services over a time range, counted on the server."""
+
+    unit_code: str
+    range: str
+    since: datetime
+    until: datetime
+    rows: list[UnitHistoryRow]
+    index: ChartData | None = Field(None, description="chỉ số trạm quan trắc theo thời gian / station index trend")
 
 
 class FeedItem(BaseModel):

@@ -12,22 +12,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.core.events import DomainEvent
-from ioc.core.module import KpiTile, KpiValue, Manifest, MapLayer, PictureContext
+from ioc.core.module import FeedEntry, KpiTile, KpiValue, Manifest, MapLayer, PictureContext
 from ioc.core.runtime import Runtime
 from ioc.core.security import SYSTEM, Principal, Role
 from ioc.core.time import PROVINCE_TZ, utc_now
 
+from . import cache as picture_cache
 from . import clustering, repository
+from .cache import PictureCache, viewer_key
 from .constants import (
     ANY_ROLE,
     API_PREFIX,
     FEED_DEFAULT,
     RANGE_BUCKET,
     RANGE_SPAN,
+    SNAPSHOT_TREND_SPAN,
+    SNAPSHOT_TREND_TOLERANCE,
     CellKind,
     ChartRange,
     Trend,
@@ -43,6 +48,8 @@ from .schemas import (
     KpiTileRead,
     LayerCatalogue,
     LayerRead,
+    UnitHistory,
+    UnitHistoryRow,
     WallCell,
     WallLayout,
     WallLayoutRead,
@@ -97,13 +104,23 @@ def _tile_read(manifest: Manifest, tile: KpiTile, lang: str) -> KpiTileRead:
     return KpiTileRead(key=tile.key, module=manifest.name, label=tile.label(lang), link=tile.link)
 
 
-async def compute_tile(ctx: PictureContext, manifest: Manifest, tile: KpiTile) -> KpiTileRead:
-    """Compute one tile; a failure becomes the tile's error state, never the caller's."""
+async def _tile_value(ctx: PictureContext, tile: KpiTile) -> KpiValue:
+    # A savepoint: on PostgreSQL a failed statement would otherwise poison the whole session.
+    async with ctx.session.begin_nested():
+        return await tile.compute(ctx)
+
+
+async def compute_tile(
+    ctx: PictureContext, manifest: Manifest, tile: KpiTile, cache: PictureCache | None = None, mark: int = 0
+) -> KpiTileRead:
+    """Compute one tile (or reuse it from `cache`); a failure becomes the tile's error state, never the caller's."""
     read = _tile_read(manifest, tile, ctx.lang)
     try:
-        # A savepoint: on PostgreSQL a failed statement would otherwise poison the whole session.
-        async with ctx.session.begin_nested():
-            value = await tile.compute(ctx)
+        if cache is None:
+            value = await _tile_value(ctx, tile)
+        else:
+            key = ("tile", tile.key, ctx.unit_code, ctx.lang, viewer_key(ctx.principal), mark)
+            value = await cache.get(key, lambda: _tile_value(ctx, tile))
     except Exception:
         log.exception("KPI tile failed", extra={"tile": tile.key})
         return read.model_copy(update={"error": _error_text(ctx.lang)})
@@ -129,16 +146,46 @@ async def kpi_board(
     unit_code: str | None = None,
     keys: Sequence[str] | None = None,
 ) -> KpiBoard:
-    """Compute every tile the caller may see, one after the other in one session (sessions are not shared)."""
+    """Compute every tile the caller may see, reusing what the same picture computed moments ago."""
     now = utc_now()
-    ctx = PictureContext(session=session, principal=principal, now=now, lang=lang, unit_code=unit_code)
     wanted = set(keys) if keys else None
-    tiles = [
-        await compute_tile(ctx, manifest, tile)
-        for manifest, tile in visible_tiles(runtime, principal)
-        if wanted is None or tile.key in wanted
-    ]
+    chosen = [(m, tile) for m, tile in visible_tiles(runtime, principal) if wanted is None or tile.key in wanted]
+
+    cache, mark = picture_cache.for_runtime(runtime), await repository.latest_event_id(session)
+
+    # One after the other in the request's session: a session is not safe for concurrent use, and on SQLite
+    # every transaction takes the write lock, so sessions of their own would only queue behind each other.
+    ctx = PictureContext(session=session, principal=principal, now=now, lang=lang, unit_code=unit_code)
+    tiles = [await compute_tile(ctx, manifest, tile, cache, mark) for manifest, tile in chosen]
+    if unit_code is None:  # snapshots are province-wide
+        tiles = await _trend_from_snapshots(session, tiles, now)
     return KpiBoard(computed_at=now, unit_code=unit_code, tiles=tiles)
+
+
+async def _trend_from_snapshots(session: AsyncSession, tiles: list[KpiTileRead], now: datetime) -> list[KpiTileRead]:
+    """Compare the tiles that bring no previous figure with their snapshot of a day earlier."""
+    lacking = [t.key for t in tiles if t.error is None and t.value is not None and t.previous is None]
+    if not lacking:
+        return tiles
+    target = now - SNAPSHOT_TREND_SPAN
+    nearest: dict[str, tuple[datetime, float]] = {}
+    window = await repository.snapshots_between(
+        session, lacking, target - SNAPSHOT_TREND_TOLERANCE, target + SNAPSHOT_TREND_TOLERANCE
+    )
+    for key, taken, value in window:
+        best = nearest.get(key)
+        if value is not None and (best is None or abs(taken - target) < abs(best[0] - target)):
+            nearest[key] = (taken, value)
+    answers: list[KpiTileRead] = []
+    for tile in tiles:
+        found = nearest.get(tile.key)
+        if found is None:
+            answers.append(tile)
+            continue
+        trend, change = trend_of(KpiValue(value=tile.value, previous=found[1]))
+        update = {"previous": found[1], "previous_at": found[0], "trend": trend, "change": change}
+        answers.append(tile.model_copy(update=update))
+    return answers
 
 
 # ---------- map layers ----------
@@ -149,12 +196,19 @@ def _layer_url(key: str, unit_code: str | None) -> str:
     return f"{url}?unit={unit_code}" if unit_code else url
 
 
-async def _features(ctx: PictureContext, layer: MapLayer) -> dict[str, Any]:
+async def _compute_features(ctx: PictureContext, layer: MapLayer) -> clustering.PreparedLayer:
     async with ctx.session.begin_nested():
         collection = await layer.features(ctx)
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
         raise TypeError(f"layer {layer.key} did not answer a FeatureCollection")
-    return collection
+    # Read once (positions, weights, total) for the catalogue's count and every zoom's clustering.
+    return clustering.prepare(collection)
+
+
+async def _features(ctx: PictureContext, layer: MapLayer, cache: PictureCache, mark: int) -> clustering.PreparedLayer:
+    """Return a layer's features, shared with the catalogue and other viewers of the same picture."""
+    key = ("layer", layer.key, ctx.unit_code, ctx.lang, viewer_key(ctx.principal), mark)
+    return await cache.get(key, lambda: _compute_features(ctx, layer))
 
 
 async def layer_catalogue(
@@ -162,6 +216,8 @@ async def layer_catalogue(
 ) -> LayerCatalogue:
     """List the layers the caller may see with their counts; a failing layer shows its error, not a 500."""
     now = utc_now()
+    cache, mark = picture_cache.for_runtime(runtime), await repository.latest_event_id(session)
+
     ctx = PictureContext(session=session, principal=principal, now=now, lang=lang, unit_code=unit_code)
     layers: list[LayerRead] = []
     for manifest, layer in visible_layers(runtime, principal):
@@ -173,7 +229,7 @@ async def layer_catalogue(
             url=_layer_url(layer.key, unit_code),
         )
         try:
-            read.count = clustering.layer_count(await _features(ctx, layer))
+            read.count = (await _features(ctx, layer, cache, mark)).count
         except Exception:
             log.exception("map layer failed", extra={"layer": layer.key})
             read.error = _error_text(lang)
@@ -195,50 +251,72 @@ async def layer_geojson(
     if found is None:
         raise LayerNotFound(key)
     ctx = PictureContext(session=session, principal=principal, now=utc_now(), lang=lang, unit_code=unit_code)
+    cache, mark = picture_cache.for_runtime(runtime), await repository.latest_event_id(session)
+    layer = found[1]
     try:
-        collection = await _features(ctx, found[1])
+        prepared = await _features(ctx, layer, cache, mark)
     except Exception as exc:
         log.exception("map layer failed", extra={"layer": key})
         raise LayerFailed(key) from exc
-    # The total travels with the layer (a GeoJSON foreign member), so that a map needs no second request.
-    return {**clustering.cluster(collection, zoom), "count": clustering.layer_count(collection)}
+
+    async def answer() -> dict[str, Any]:
+        clustered = clustering.cluster_prepared(prepared, zoom)
+        if layer.link:
+            clustered = {**clustered, "features": [_with_link(f, layer.link) for f in clustered.get("features") or []]}
+        # The total travels with the layer (GeoJSON foreign members), so that a map needs no second request, and
+        # `by_zoom` tells the map whether zooming changes the answer (few points are never clustered).
+        return {**clustered, "count": prepared.count, "by_zoom": prepared.by_zoom()}
+
+    return await cache.get(("answer", key, unit_code, lang, viewer_key(principal), mark, zoom), answer)
+
+
+def _with_link(feature: Any, template: str) -> Any:
+    """Give a feature without a `url` the layer's detail link (new dicts: the cached collection stays as is)."""
+    properties = feature.get("properties") if isinstance(feature, dict) else None
+    if not isinstance(properties, dict) or properties.get("cluster") or properties.get("url"):
+        return feature
+    values = {key: quote(str(value), safe="") for key, value in properties.items()}
+    try:
+        url = _safe_path(template.format(**values))
+    except (KeyError, IndexError, ValueError):
+        return feature
+    return {**feature, "properties": {**properties, "url": url}} if url else feature
 
 
 # ---------- the live feed ----------
 
 
-# Events the feed shows: new things operators act on (reports, alarms, incidents, warnings, exceedances).
-FEED_EVENTS = (
-    "citizen_report.submitted",
-    "citizen_report.overdue",
-    "citizen_report.reopened",
-    "environment.exceedance_detected",
-    "alarm.raised",
-    "alarm.escalated",
-    "incident.opened",
-    "incident.task_overdue",
-    "incident.closed",
-    "warning.published",
-)
-CRITICAL_WORDS = frozenset({"critical", "extreme", "severe", "emergency"})
 TEXT_FIELDS = ("title", "headline", "tracking_code", "code", "station_code", "name")
-# Where an event's detail lives, for modules whose payload carries no `url`.
-FEED_LINKS = {"citizen_report": "/citizen-reports?q={tracking_code}"}
+
+
+def feed_entries(runtime: Runtime) -> dict[str, FeedEntry]:
+    """Return the feed entries of the enabled modules whose event is registered, by event name (first wins)."""
+    entries: dict[str, FeedEntry] = {}
+    for manifest in runtime.modules:
+        for entry in manifest.feed:
+            if entry.event in DomainEvent.registry:
+                entries.setdefault(entry.event, entry)
+    return entries
 
 
 def feed_event_names(runtime: Runtime) -> list[str]:
     """Return the names of the events the feed shows, among those of the enabled modules."""
-    enabled = {m.name for m in runtime.modules}
-    return [name for name in FEED_EVENTS if name in DomainEvent.registry and name.split(".", 1)[0] in enabled]
+    return list(feed_entries(runtime))
 
 
-def is_critical(name: str, payload: dict[str, Any]) -> bool:
-    """Tell whether an event deserves the wall's attention cue."""
-    for field in ("severity", "level", "priority"):
-        value = payload.get(field)
-        if isinstance(value, str) and value.lower() in CRITICAL_WORDS:
-            return True
-    return name.endswith((".escalated", ".overdue"))
+def feed_audience(entry: FeedEntry) -> str:
+    """Return who may see an entry: public only when both the event and the entry say so."""
+    cls = DomainEvent.registry.get(entry.event)
+    event_audience = cls.audience if cls else "staff"
+    return "public" if event_audience == "public" and entry.audience in (None, "public") else "staff"
+
+
+def is_critical(entry: FeedEntry, payload: dict[str, Any]) -> bool:
+    """Tell whether an event deserves the wall's attention cue, by its module's feed entry."""
+    if entry.critical:
+        return True
+    value = payload.get(entry.severity_field) if entry.severity_field else None
+    return isinstance(value, str) and value.lower() in {v.lower() for v in entry.critical_values}
 
 
 def event_label(runtime: Runtime, name: str, lang: str) -> str:
@@ -260,44 +338,73 @@ def _feed_text(payload: dict[str, Any]) -> str:
     return f"{text} · {unit}" if unit and text else (text or str(unit or ""))
 
 
-def _feed_link(name: str, payload: dict[str, Any]) -> str:
-    url = payload.get("url")
-    if isinstance(url, str) and url.startswith("/") and not url.startswith("//"):
-        return url
-    template = FEED_LINKS.get(name.split(".", 1)[0])
-    if template:
-        try:
-            return template.format(**payload)
-        except (KeyError, IndexError):
-            return ""
-    return ""
+def _safe_path(url: object) -> str:
+    return url if isinstance(url, str) and url.startswith("/") and not url.startswith("//") else ""
 
 
-def _audience(name: str) -> str:
-    cls = DomainEvent.registry.get(name)
-    return cls.audience if cls else "staff"
+def feed_link(entry: FeedEntry, payload: dict[str, Any]) -> str:
+    """Return where an event's detail lives: the payload's own `url`, else the entry's template filled."""
+    own = _safe_path(payload.get("url"))
+    if own or not entry.link:
+        return own
+    try:
+        values = {key: quote(str(value), safe="") for key, value in payload.items()}
+        return _safe_path(entry.link.format(**values))
+    except (KeyError, IndexError, ValueError):
+        return ""
+
+
+def feed_client_config(runtime: Runtime) -> dict[str, dict[str, Any]]:
+    """Return what the browser needs to show live events as the server does: link, critical rule."""
+    return {
+        name: {
+            "link": entry.link,
+            "critical": entry.critical,
+            "field": entry.severity_field,
+            "values": [v.lower() for v in entry.critical_values],
+        }
+        for name, entry in feed_entries(runtime).items()
+    }
+
+
+def touches_unit(payload: dict[str, Any], codes: set[str]) -> bool:
+    """Tell whether an event concerns one of these units (its `unit_code`, or one of its `unit_codes`)."""
+    if payload.get("unit_code") in codes:
+        return True
+    listed = payload.get("unit_codes")
+    return isinstance(listed, list) and any(code in codes for code in listed)
 
 
 async def recent_feed(
-    session: AsyncSession, runtime: Runtime, principal: Principal | None, lang: str, limit: int = FEED_DEFAULT
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal | None,
+    lang: str,
+    limit: int = FEED_DEFAULT,
+    unit_code: str | None = None,
 ) -> list[FeedItem]:
     """Return the newest feed events the caller may see (staff-only events need the live stream's scope)."""
     staff = principal is not None and principal.has("live:read")
-    names = [n for n in feed_event_names(runtime) if staff or _audience(n) == "public"]
-    rows = await repository.recent_events(session, names, limit)
+    entries = {n: e for n, e in feed_entries(runtime).items() if staff or feed_audience(e) == "public"}
+    rows = await repository.recent_events(session, list(entries), limit, unit_code)
     return [
         FeedItem(
             id=row.id,
             name=row.name,
             label=event_label(runtime, row.name, lang),
             text=_feed_text(row.payload),
-            critical=is_critical(row.name, row.payload),
+            critical=is_critical(entries[row.name], row.payload),
             occurred_at=row.occurred_at,
-            link=_feed_link(row.name, row.payload),
+            link=feed_link(entries[row.name], row.payload),
             payload=row.payload if staff else {},
         )
         for row in rows
     ]
+
+
+def _audience(name: str) -> str:
+    cls = DomainEvent.registry.get(name)
+    return cls.audience if cls else "staff"
 
 
 # ---------- charts ----------
@@ -488,6 +595,113 @@ async def chart_data(
     if not found:
         raise ChartNotFound(key)
     return found[0]
+
+
+# ---------- unit history (drill-down) ----------
+
+# The stations' index events: their `value` per unit gives the index trend of a drill-down.
+INDEX_EVENT = "environment.index_computed"
+
+
+def _is_staff(principal: Principal | None) -> bool:
+    return principal is not None and principal.has("live:read")
+
+
+def history_event_names(runtime: Runtime, principal: Principal | None) -> list[str]:
+    """Return the events a unit's history counts: the modules' feed events and the charts' events, by module."""
+    staff = _is_staff(principal)
+    entries = feed_entries(runtime)
+    order = {m.name: i for i, m in enumerate(runtime.modules)}
+    candidates = [*entries, *(n for chart in EVENT_CHARTS for n in chart.events)]
+    names: list[str] = []
+    for name in dict.fromkeys(candidates):
+        if name not in DomainEvent.registry or name.split(".", 1)[0] not in order:
+            continue
+        audience = feed_audience(entries[name]) if name in entries else _audience(name)
+        if staff or audience == "public":
+            names.append(name)
+    # Stable sort: each module's events stay in the order its manifest lists them.
+    return sorted(names, key=lambda n: order[n.split(".", 1)[0]])
+
+
+def _index_chart(
+    events: list[tuple[datetime, dict[str, Any]]], range_: ChartRange, now: datetime, lang: str
+) -> ChartData | None:
+    """Average the unit's station index values per bucket, one series per standard (VN_AQI, VN_WQI...)."""
+    bucket, starts = _buckets(now, range_)
+    index = {int(st.timestamp()): i for i, st in enumerate(starts)}
+    sums: dict[str, list[float]] = {}
+    counts: dict[str, list[int]] = {}
+    for occurred, payload in events:
+        standard, value = payload.get("standard"), payload.get("value")
+        if not isinstance(standard, str) or not isinstance(value, int | float) or payload.get("period") == "day":
+            continue
+        moment = payload.get("computed_for")
+        when = datetime.fromisoformat(moment) if isinstance(moment, str) else occurred
+        slot = index.get(int(_bucket_start(when, bucket).timestamp()))
+        if slot is None:
+            continue
+        sums.setdefault(standard, [0.0] * len(starts))[slot] += float(value)
+        counts.setdefault(standard, [0] * len(starts))[slot] += 1
+    if not sums:
+        return None
+    series: list[ChartSeries] = []
+    for standard in sorted(sums):
+        # An index event is recorded only when the value changes: a bucket without one keeps the last value.
+        values: list[float | None] = []
+        last: float | None = None
+        for total, n in zip(sums[standard], counts[standard], strict=True):
+            last = round(total / n, 1) if n else last
+            values.append(last)
+        series.append(ChartSeries(label=standard, values=values))
+    label = "Station index (mean of the unit's stations)" if lang == "en" else "Chỉ số trạm (trung bình các trạm)"
+    return ChartData(
+        key="unit.index",
+        label=label,
+        range=range_.value,
+        bucket_seconds=int(bucket.total_seconds()),
+        times=list(index),
+        series=series,
+    )
+
+
+async def unit_history(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal | None,
+    unit_code: str,
+    range_: ChartRange,
+    lang: str,
+    area_codes: Sequence[str] = (),
+) -> UnitHistory:
+    """Count what happened in a unit over a range and the range before it; add the station index trend."""
+    now = utc_now()
+    span = RANGE_SPAN[range_]
+    since = now - span
+    names = history_event_names(runtime, principal)
+    current = await repository.unit_event_counts(session, names, since, now, unit_code, area_codes)
+    before = await repository.unit_event_counts(session, names, since - span, since, unit_code, area_codes)
+    rows: list[UnitHistoryRow] = []
+    for name in names:
+        count, previous = current.get(name, 0), before.get(name, 0)
+        trend, _change = trend_of(KpiValue(value=float(count), previous=float(previous)))
+        rows.append(
+            UnitHistoryRow(
+                name=name,
+                module=name.split(".", 1)[0],
+                label=event_label(runtime, name, lang),
+                count=count,
+                previous=previous,
+                trend=trend,
+                change=count - previous,
+            )
+        )
+    chart = None
+    index_on = INDEX_EVENT in DomainEvent.registry and runtime.module(INDEX_EVENT.split(".", 1)[0]) is not None
+    if index_on and (_is_staff(principal) or _audience(INDEX_EVENT) == "public"):
+        events = await repository.unit_event_payloads(session, INDEX_EVENT, since, unit_code)
+        chart = _index_chart(events, range_, now, lang)
+    return UnitHistory(unit_code=unit_code, range=range_.value, since=since, until=now, rows=rows, index=chart)
 
 
 # ---------- wall layouts ----------

@@ -18,6 +18,8 @@ SCOPE_ADMIN = "indicator:admin"
 API_PREFIX = "/indicator"
 PAGE_PATH = "/indicators"
 DEFAULT_COMBO = "default"
+# The option-combo id of the rollup rows that total all of an element's disaggregations (ids start at 1).
+ALL_COCS = 0
 PACKS_DIR = Path(__file__).parent / "packs"
 OLD_TO_NEW_CSV = PACKS_DIR / "tay-ninh-2025-old-to-new.csv"
 
@@ -34,6 +36,12 @@ MOD_Z_CONSTANT = 0.6745  # Iglewicz–Hoaglin modified z-score (statistics.md §
 MAX_OUTLIERS = 500
 MIN_HISTORY_FOR_OUTLIERS = 4
 ANALYTICS_MAX_CELLS = 50_000  # DHIS2's default analytics row cap (statistics.md §2.13)
+# The leaders' overview shows the reporting rates of this many finished periods per data set (a half-year of months).
+OVERVIEW_RATE_PERIODS = 6
+# A pivot page is read by a person: beyond this many cells (totals included) it is narrowed or exported instead.
+PIVOT_MAX_CELLS = 10_000
+# The pivot page draws at most this many lines: more are unreadable on one chart.
+PIVOT_CHART_SERIES = 8
 
 
 class ValueType(StrEnum):

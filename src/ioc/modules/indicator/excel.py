@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -35,6 +36,8 @@ HEADERS = (
     ("Ghi chú / Comment", 30),
 )
 INPUT_FILL = PatternFill("solid", fgColor="FFF8E1")
+# A filled template is a few hundred kB once unzipped; more than this is a decompression bomb, not a template.
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
 
 
 def build_template(
@@ -104,8 +107,29 @@ def build_template(
 def read_template(data: bytes) -> tuple[dict[str, str], list[ValueRow]]:
     """Read a filled template: its identity (data set, period, unit, agency) and one value per row."""
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # Declared sizes bound what zipfile will inflate, so checking them is enough.
+            unzipped = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise NotATemplate("tệp không đọc được như một bảng tính .xlsx", "the file is not a readable .xlsx") from exc
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise NotATemplate(
+            f"tệp giải nén ra hơn {MAX_UNZIPPED_BYTES // (1024 * 1024)} MB",
+            f"the file unzips to more than {MAX_UNZIPPED_BYTES // (1024 * 1024)} MB",
+        )
+    try:
         book = load_workbook(io.BytesIO(data), data_only=True, read_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    # A damaged file fails deep inside zlib or the XML parser (SyntaxError covers both XML libraries' errors).
+    except (
+        InvalidFileException,
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        OSError,
+        EOFError,
+        zlib.error,
+        SyntaxError,
+    ) as exc:
         raise NotATemplate("tệp không đọc được như một bảng tính .xlsx", "the file is not a readable .xlsx") from exc
     if META_SHEET not in book.sheetnames or ENTRY_SHEET not in book.sheetnames:
         raise NotATemplate("thiếu trang thông tin của mẫu", "the template's information sheet is missing")

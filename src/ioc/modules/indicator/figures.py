@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import expressions, repository, service
+from .constants import OLD_LEVELS
 from .periods import Period, PeriodType, period_containing, periods_between
 from .repository import Catalog, DataSetInfo, UnitInfo
 from .schemas import TraceRow
@@ -109,11 +111,73 @@ class Annotator:
         }
 
 
-async def trace(
-    session: AsyncSession, catalog: Catalog, nodes: Sequence[expressions.Node | None], period: Period, unit: UnitInfo
-) -> list[TraceRow]:
-    """List the reports whose values make up a figure: unit, agency, status, who submitted, approved, accepted."""
+@dataclass
+class OldContribution:
+    """A pre-2025 unit whose figures are re-aggregated onto an asked unit, with its share (mapping weight)."""
+
+    old_id: int
+    weight: float
+    mapped_to: list[str]
+    merge_type: str
+    verified: bool
+
+
+async def old_contributions(session: AsyncSession, catalog: Catalog, unit: UnitInfo) -> dict[int, OldContribution]:
+    """Return the pre-2025 units re-aggregated onto a unit (as `remap=true` counts them), by old unit id.
+
+    An old unit already counted through an old ancestor (an old commune under the old province) is reached
+    through that ancestor, as in analytics, so each old value is listed once.
+    """
+    if unit.level in OLD_LEVELS:
+        return {}
     below = (await repository.descendants(session, [unit.id])).get(unit.id, set()) | {unit.id}
+    found: dict[int, OldContribution] = {}
+    for mapping, _old_code, _old_name, new_code, _new_name in await repository.list_mappings(session):
+        if mapping.new_unit_id not in below:
+            continue
+        entry = found.setdefault(
+            mapping.old_unit_id, OldContribution(mapping.old_unit_id, 0.0, [], mapping.merge_type, True)
+        )
+        entry.weight += mapping.weight
+        entry.mapped_to.append(new_code)
+        entry.verified = entry.verified and mapping.verified
+        if mapping.merge_type == "partial":
+            entry.merge_type = "partial"
+    inside = await repository.descendants(session, list(found))
+    counted_below = {d for old_id, ds in inside.items() for d in ds if d != old_id}
+    kept = {old_id: c for old_id, c in found.items() if old_id not in counted_below}
+    # The old units below a kept one (old communes of the old province) carry its weight.
+    for old_id, contribution in list(kept.items()):
+        for child in inside.get(old_id, set()) - {old_id}:
+            kept.setdefault(
+                child,
+                OldContribution(
+                    child,
+                    contribution.weight,
+                    contribution.mapped_to,
+                    contribution.merge_type,
+                    contribution.verified,
+                ),
+            )
+    return kept
+
+
+async def trace(
+    session: AsyncSession,
+    catalog: Catalog,
+    nodes: Sequence[expressions.Node | None],
+    period: Period,
+    unit: UnitInfo,
+    remap: bool = False,
+) -> list[TraceRow]:
+    """List the reports whose values make up a figure: unit, agency, status, who submitted, approved, accepted.
+
+    With `remap`, the reports of the pre-2025 units re-aggregated onto the unit are listed too, each with the
+    new units it maps into, its weight and whether the province confirmed that mapping.
+    """
+    below = (await repository.descendants(session, [unit.id])).get(unit.id, set()) | {unit.id}
+    old = await old_contributions(session, catalog, unit) if remap else {}
+    below |= set(old)
     element_ids = sorted(
         {
             catalog.elements[o.element].id
@@ -145,6 +209,7 @@ async def trace(
                 if key in found:
                     found[key].values += count
                     continue
+                contribution = old.get(unit_id)
                 found[key] = TraceRow(
                     data_set=ds.code,
                     period=isos[pid],
@@ -161,5 +226,10 @@ async def trace(
                     accepted_at=row.accepted_at if row else None,
                     accepted_by=row.accepted_by if row else None,
                     link=service.entry_link(ds.code, isos[pid], catalog.units_by_id[unit_id].code),
+                    old_unit=contribution is not None,
+                    weight=round(contribution.weight, 4) if contribution else None,
+                    mapped_to=contribution.mapped_to if contribution else [],
+                    merge_type=contribution.merge_type if contribution else None,
+                    mapping_verified=contribution.verified if contribution else None,
                 )
-    return sorted(found.values(), key=lambda r: (r.period, r.org_unit, r.data_set, r.agency))
+    return sorted(found.values(), key=lambda r: (r.old_unit, r.period, r.org_unit, r.data_set, r.agency))

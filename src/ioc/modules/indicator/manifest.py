@@ -18,6 +18,7 @@ from .constants import (
     TITLE_EN,
     TITLE_VI,
 )
+from .picture import KPIS
 from .router import api_router, page_router
 from .seed import seed_demo
 from .tasks import JOBS, register_templates
@@ -31,6 +32,7 @@ manifest = Manifest(
     api_router=api_router,
     page_router=page_router,
     jobs=JOBS,
+    kpis=KPIS,
     on_startup=register_templates,
     scopes=(
         Scope(

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .constants import ALL_COCS
 from .models import (
     CategoryCombo,
     CategoryOptionCombo,
@@ -368,6 +369,8 @@ async def period_isos(session: AsyncSession, ids: Iterable[int]) -> dict[int, st
 # --- values ----------------------------------------------------------------------------------------
 
 ValueKey = tuple[int, int, int, int, int]  # element, period, unit, coc, agency
+# Every key of a value row, so that one multi-row statement serves rows with and without the optional columns.
+ROW_DEFAULTS: dict[str, Any] = {"value_num": None, "value_text": None, "comment": None, "follow_up": False}
 
 
 @dataclass
@@ -413,18 +416,15 @@ async def existing_values(
 
 async def insert_values(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
     """Insert values in bulk and return their ids, in the order given."""
+    # A Core insert on the table skips the ORM's per-row bookkeeping (the values opt out of the audit log and
+    # are never loaded as objects here); RETURNING in parameter order hands back the ids without a second read.
+    table = cast(Table, DataValue.__table__)
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids: list[int] = []
     for start in range(0, len(rows), CHUNK):
-        # Plain executemany is the engines' fast path; the ids are read back by key afterwards.
-        await session.execute(insert(DataValue), rows[start : start + CHUNK])
-    if not rows:
-        return []
-    found = await existing_values(
-        session,
-        {r["data_element_id"] for r in rows},
-        {r["period_id"] for r in rows},
-        {r["unit_id"] for r in rows},
-    )
-    return [found[(r["data_element_id"], r["period_id"], r["unit_id"], r["coc_id"], r["agency_id"])].id for r in rows]
+        chunk = [{**ROW_DEFAULTS, **row} for row in rows[start : start + CHUNK]]
+        ids.extend(int(i) for i in (await session.execute(stmt, chunk)).scalars().all())
+    return ids
 
 
 async def update_values(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -455,9 +455,10 @@ async def delete_values(session: AsyncSession, ids: list[int]) -> None:
 
 
 async def insert_history(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Insert value history rows in bulk."""
+    """Insert value history rows in bulk (a Core insert: history rows are never loaded as objects here)."""
+    table = cast(Table, ValueHistory.__table__)
     for start in range(0, len(rows), CHUNK):
-        await session.execute(insert(ValueHistory), rows[start : start + CHUNK])
+        await session.execute(insert(table), rows[start : start + CHUNK])
 
 
 async def value_history(session: AsyncSession, value_id: int) -> list[ValueHistory]:
@@ -573,10 +574,15 @@ async def set_min_max(session: AsyncSession, de: int, unit: int, coc: int, low: 
 
 
 async def refresh_rollup(session: AsyncSession, pairs: set[tuple[int, int]]) -> None:
-    """Recompute the rollup rows of some (period id, element id) pairs from the stored values."""
+    """Recompute the rollup rows of some (period id, element id) pairs from the stored values.
+
+    Two layers: one row per option combo, and one row per element over all its option combos (`ALL_COCS`),
+    so that a pivot of totals reads one row per cell instead of summing the disaggregations at query time.
+    """
     by_period: dict[int, set[int]] = {}
     for period_id, element_id in pairs:
         by_period.setdefault(period_id, set()).add(element_id)
+    columns = ["data_element_id", "coc_id", "period_id", "unit_id", "total", "count"]
     for period_id, element_ids in by_period.items():
         elements = sorted(element_ids)
         await session.execute(delete(Rollup).where(Rollup.period_id == period_id, Rollup.data_element_id.in_(elements)))
@@ -597,9 +603,45 @@ async def refresh_rollup(session: AsyncSession, pairs: set[tuple[int, int]]) -> 
             )
             .group_by(DataValue.data_element_id, DataValue.coc_id, DataValue.period_id, UnitAncestor.ancestor_id)
         )
-        await session.execute(
-            insert(Rollup).from_select(["data_element_id", "coc_id", "period_id", "unit_id", "total", "count"], source)
+        await session.execute(insert(Rollup).from_select(columns, source))
+        # The totals layer is summed from the rows just written: far fewer than the values behind them.
+        totals = (
+            select(
+                Rollup.data_element_id,
+                literal(ALL_COCS),
+                Rollup.period_id,
+                Rollup.unit_id,
+                func.sum(Rollup.total),
+                func.sum(Rollup.count),
+            )
+            .where(
+                Rollup.period_id == period_id,
+                Rollup.data_element_id.in_(elements),
+                Rollup.coc_id != ALL_COCS,
+            )
+            .group_by(Rollup.data_element_id, Rollup.period_id, Rollup.unit_id)
         )
+        await session.execute(insert(Rollup).from_select(columns, totals))
+
+
+async def backfill_rollup_totals(session: AsyncSession) -> int:
+    """Build the totals layer where rollups exist without it (data stored before it was kept); return rows added."""
+    has_cells = await session.scalar(select(Rollup.period_id).where(Rollup.coc_id != ALL_COCS).limit(1))
+    has_totals = await session.scalar(select(Rollup.period_id).where(Rollup.coc_id == ALL_COCS).limit(1))
+    if has_cells is None or has_totals is not None:
+        return 0
+    totals = select(
+        Rollup.data_element_id,
+        literal(ALL_COCS),
+        Rollup.period_id,
+        Rollup.unit_id,
+        func.sum(Rollup.total),
+        func.sum(Rollup.count),
+    ).group_by(Rollup.data_element_id, Rollup.period_id, Rollup.unit_id)
+    result = await session.execute(
+        insert(Rollup).from_select(["data_element_id", "coc_id", "period_id", "unit_id", "total", "count"], totals)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def rollup_rows(
@@ -612,45 +654,44 @@ async def rollup_rows(
 ) -> list[tuple[int, int | None, int, int, date, date, float, int]]:
     """Return rollup rows (element, coc, unit, period, start, end, total, count) overlapping two days.
 
-    Without `by_coc` the option combos are summed in SQL (coc None): far fewer rows when only totals are asked.
+    Without `by_coc` the totals layer is read (coc None): one row per element × unit × period. The periods are
+    resolved first, so that both layers are read through the primary key (element, coc, period, unit).
     """
     if not element_ids or not unit_ids:
         return []
-    coc_column = Rollup.coc_id if by_coc else None
-    columns = [
-        Rollup.data_element_id,
-        Rollup.unit_id,
-        Rollup.period_id,
-        Period.start_date,
-        Period.end_date,
-    ]
-    stmt = (
-        select(
-            *columns, *([coc_column] if coc_column is not None else []), func.sum(Rollup.total), func.sum(Rollup.count)
-        )
-        .join(Period, Period.id == Rollup.period_id)
-        .where(
-            Rollup.data_element_id.in_(list(element_ids)),
-            Rollup.unit_id.in_(list(unit_ids)),
-            Period.end_date >= first,
-            Period.start_date <= last,
-        )
-        .group_by(*columns, *([coc_column] if coc_column is not None else []))
+    periods = {
+        int(pid): (start, end)
+        for pid, start, end in (
+            await session.execute(
+                select(Period.id, Period.start_date, Period.end_date).where(
+                    Period.end_date >= first, Period.start_date <= last
+                )
+            )
+        ).all()
+    }
+    if not periods:
+        return []
+    stmt = select(
+        Rollup.data_element_id, Rollup.coc_id, Rollup.unit_id, Rollup.period_id, Rollup.total, Rollup.count
+    ).where(
+        Rollup.data_element_id.in_(list(element_ids)),
+        Rollup.coc_id != ALL_COCS if by_coc else Rollup.coc_id == ALL_COCS,
+        Rollup.period_id.in_(sorted(periods)),
+        Rollup.unit_id.in_(list(unit_ids)),
     )
     found: list[tuple[int, int | None, int, int, date, date, float, int]] = []
-    for row in (await session.execute(stmt)).all():
-        values: tuple[Any, ...] = tuple(row)  # columns vary with by_coc, so the row is read by position
-        coc = int(values[5]) if by_coc else None
+    for de, coc, unit, pid, total, count in (await session.execute(stmt)).all():
+        start, end = periods[pid]
         found.append(
             (
-                int(values[0]),
-                coc,
-                int(values[1]),
-                int(values[2]),
-                values[3],
-                values[4],
-                float(values[-2] or 0.0),
-                int(values[-1] or 0),
+                int(de),
+                int(coc) if by_coc else None,
+                int(unit),
+                int(pid),
+                start,
+                end,
+                float(total or 0.0),
+                int(count or 0),
             )
         )
     return found

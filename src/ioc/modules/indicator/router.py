@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from openpyxl import Workbook
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ioc.core.errors import BadRequest, Forbidden
+from ioc.core.errors import BadRequest, Forbidden, IocError
 from ioc.core.http import db_session
 from ioc.core.i18n import request_language
 from ioc.core.security import Principal, Role, optional_principal
 from ioc.core.templating import render
 from ioc.core.time import local_today
 
-from . import analytics, excel, figures, imports, repository, service
+from . import analytics, excel, figures, imports, metadata, pivot, repository, service
 from .constants import (
     API_PREFIX,
     ASYNC_IMPORT_VALUES,
     MAX_IMPORT_BYTES,
+    OVERVIEW_RATE_PERIODS,
     PAGE_PATH,
     SCOPE_ACCEPT,
+    SCOPE_ADMIN,
     SCOPE_APPROVE,
     SCOPE_ENTER,
     ChangeSource,
@@ -564,7 +568,70 @@ async def get_analytics(
     return result
 
 
-async def _trace(session: AsyncSession, dx: str, pe: str, ou: str) -> TraceRead:
+PIVOT_FORMATS = "^(json|xlsx|csv)$"
+
+
+async def _pivot(
+    session: AsyncSession, dx: list[str], pe: list[str], ou: list[str], split: bool, remap: bool
+) -> pivot.Pivot:
+    catalog = await repository.load_catalog(session)
+    indicators = await repository.indicators(session)
+    return await pivot.build(
+        session,
+        catalog,
+        indicators,
+        pivot.split_items(dx),
+        pivot.split_items(pe),
+        pivot.split_items(ou),
+        split=split,
+        remap=remap,
+    )
+
+
+@api_router.get(f"{API_PREFIX}/pivot", summary="Bảng tổng hợp có dòng tổng / Pivot table with totals")
+async def get_pivot(
+    dx: list[str] = Query(..., max_length=4000, description="chỉ số, chỉ tiêu hoặc CHỈ_TIÊU.PHÂN_TỔ / data items"),
+    pe: list[str] = Query(..., max_length=2000, description="kỳ hoặc kỳ tương đối / periods or relative periods"),
+    ou: list[str] = Query(..., max_length=2000, description="đơn vị, LEVEL-…, CHILDREN-… / units"),
+    split: bool = Query(False, description="tách theo phân tổ / one row per disaggregation"),
+    remap: bool = Query(False, description="quy số liệu đơn vị cũ về đơn vị mới / re-aggregate pre-2025 units"),
+    format: str = Query("json", pattern=PIVOT_FORMATS),
+    _principal: Principal = Depends(require_read),
+    session: AsyncSession = Depends(db_session),
+) -> Any:
+    """Rows data item × unit, columns periods, a total per row and a total row per item; JSON, Excel or CSV."""
+    table = await _pivot(session, dx, pe, ou, split, remap)
+    if format == "xlsx":
+        return Response(
+            pivot.to_xlsx(table),
+            media_type=XLSX,
+            headers={"Content-Disposition": 'attachment; filename="bang-tong-hop.xlsx"'},
+        )
+    if format == "csv":
+        return Response(
+            pivot.to_csv(table),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="bang-tong-hop.csv"'},
+        )
+    return {
+        "periods": table.periods,
+        "remap": table.remap,
+        "rows": [
+            {
+                "dx": r.dx,
+                "name": r.dx_name,
+                "ou": r.ou,
+                "unit_name": r.ou_name,
+                "values": r.values,
+                "total": r.total,
+                "is_total": r.is_total,
+            }
+            for r in table.rows
+        ],
+    }
+
+
+async def _trace(session: AsyncSession, dx: str, pe: str, ou: str, remap: bool = False) -> TraceRead:
     catalog = await repository.load_catalog(session)
     item = analytics.dx_item(catalog, await repository.indicators(session), dx)
     try:
@@ -574,8 +641,8 @@ async def _trace(session: AsyncSession, dx: str, pe: str, ou: str) -> TraceRead:
     unit = catalog.current_unit(ou)
     if unit is None:
         raise UnitNotKnown(ou)
-    reports = await figures.trace(session, catalog, [item.numerator, item.denominator], period, unit)
-    return TraceRead(dx=dx, period=period.iso, org_unit=unit.code, reports=reports)
+    reports = await figures.trace(session, catalog, [item.numerator, item.denominator], period, unit, remap)
+    return TraceRead(dx=dx, period=period.iso, org_unit=unit.code, remap=remap, reports=reports)
 
 
 @api_router.get(
@@ -587,11 +654,12 @@ async def get_trace(
     dx: str = Query(..., max_length=120, description="chỉ số, chỉ tiêu hoặc CHỈ_TIÊU.PHÂN_TỔ / data item"),
     pe: str = Query(..., max_length=20),
     ou: str = Query(..., max_length=20),
+    remap: bool = Query(False, description="kèm báo cáo của đơn vị cũ được quy đổi / include re-aggregated old units"),
     _principal: Principal = Depends(require_read),
     session: AsyncSession = Depends(db_session),
 ) -> TraceRead:
     """List the reports (agency, status, who submitted, approved, accepted and when) whose values make a figure."""
-    return await _trace(session, dx, pe, ou)
+    return await _trace(session, dx, pe, ou, remap)
 
 
 @api_router.get(f"{API_PREFIX}/unit-mapping", response_model=list[UnitMappingRead])
@@ -631,6 +699,58 @@ async def verify_unit_mapping(
     return {"verified": changed}
 
 
+def _metadata_read(kind: metadata.Kind, row: Any) -> dict[str, Any]:
+    return {f.name: getattr(row, f.name) for f in kind.fields if hasattr(row, f.name)} | {"id": row.id}
+
+
+async def _metadata_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await _body(request) or b"{}")
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest("Nội dung phải là JSON.", "The body must be JSON.") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("Nội dung phải là một đối tượng JSON.", "The body must be a JSON object.")
+    return {k: ("on" if v is True else "" if v is False else v) for k, v in body.items()}
+
+
+@api_router.get(f"{API_PREFIX}/metadata/{{kind}}", summary="Danh mục siêu dữ liệu / Metadata of one kind")
+async def list_metadata(
+    kind: str, _principal: Principal = Depends(require_read), session: AsyncSession = Depends(db_session)
+) -> list[dict[str, Any]]:
+    """List the data elements, disaggregations (combos), data sets, rules or indicators."""
+    spec = metadata.get_kind(kind)
+    return [_metadata_read(spec, row) for row in await metadata.list_items(session, spec)]
+
+
+@api_router.post(f"{API_PREFIX}/metadata/{{kind}}", status_code=201, summary="Tạo siêu dữ liệu / Create metadata")
+async def create_metadata(
+    kind: str,
+    request: Request,
+    _principal: Principal = Depends(require_admin),
+    session: AsyncSession = Depends(db_session),
+) -> dict[str, Any]:
+    """Create one item; every field is checked and each error is named (422 with `detail.fields`)."""
+    spec = metadata.get_kind(kind)
+    row = await metadata.save(session, spec, None, await _metadata_body(request))
+    await session.commit()
+    return _metadata_read(spec, row)
+
+
+@api_router.put(f"{API_PREFIX}/metadata/{{kind}}/{{code}}", summary="Sửa siêu dữ liệu / Update metadata")
+async def update_metadata(
+    kind: str,
+    code: str,
+    request: Request,
+    _principal: Principal = Depends(require_admin),
+    session: AsyncSession = Depends(db_session),
+) -> dict[str, Any]:
+    """Update one item (the code stays); changes that would orphan stored figures are refused."""
+    spec = metadata.get_kind(kind)
+    row = await metadata.save(session, spec, code, await _metadata_body(request))
+    await session.commit()
+    return _metadata_read(spec, row)
+
+
 # --- pages ----------------------------------------------------------------------------------------------------
 
 
@@ -647,10 +767,14 @@ async def home_page(
     session: AsyncSession = Depends(db_session),
 ) -> HTMLResponse:
     """The statistics home: content packs, data sets and what to do."""
-    _page_principal(principal, "indicator:read")
+    user = _page_principal(principal, "indicator:read")
     catalog = await repository.load_catalog(session)
     packs = service.pack_files()
-    return render(request, "indicator/home.html", {"packs": packs, "data_sets": list(catalog.data_sets.values())})
+    return render(
+        request,
+        "indicator/home.html",
+        {"packs": packs, "data_sets": list(catalog.data_sets.values()), "can_admin": user.has(SCOPE_ADMIN)},
+    )
 
 
 def _default_period(kind: PeriodType) -> str:
@@ -775,23 +899,180 @@ async def overview_page(
                     "higher_is_better": ind.higher_is_better,
                 }
             )
-    completeness = []
-    for ds_info in (d for d in catalog.data_sets.values() if d.pack == pack):
-        kind = PeriodType(ds_info.period_type)
-        completeness.append(
-            (await service.completeness(session, catalog, ds_info, period_containing(kind, today).previous()))[0]
-        )
+    rates = await service.rate_history(session, catalog, pack, OVERVIEW_RATE_PERIODS, today)
     return render(
         request,
         "indicator/overview.html",
         {
             "pack": content,
             "cards": cards,
-            "completeness": completeness,
+            "completeness": [r.periods[-1] for r in rates],
+            "rates": rates,
             "mapping_verified": False,
             "province": province.code if province else "",
         },
     )
+
+
+@page_router.get(f"{PAGE_PATH}/pivot", response_class=HTMLResponse)
+async def pivot_page(
+    request: Request,
+    dx: list[str] = Query([], max_length=4000),
+    pe: str = Query("LAST_12_MONTHS", max_length=2000),
+    ou: list[str] = Query([], max_length=2000),
+    split: bool = Query(False),
+    remap: bool = Query(False),
+    principal: Principal | None = Depends(optional_principal),
+    session: AsyncSession = Depends(db_session),
+) -> HTMLResponse:
+    """The pivot and chart builder: pick data items, periods and units, see the table with totals and a chart."""
+    _page_principal(principal, "indicator:read")
+    catalog = await repository.load_catalog(session)
+    indicators = await repository.indicators(session)
+    chosen_units = pivot.split_items(ou) or ["80"]
+    table: pivot.Pivot | None = None
+    error: IocError | None = None
+    if pivot.split_items(dx):
+        try:
+            table = await _pivot(session, dx, [pe], chosen_units, split, remap)
+        except IocError as exc:
+            error = exc  # shown above the form, in the page language, with the form kept as filled
+    params = [("dx", d) for d in pivot.split_items(dx)] + [("pe", pe)] + [("ou", u) for u in chosen_units]
+    params += [("split", "true")] if split else []
+    params += [("remap", "true")] if remap else []
+    lang = request_language(request, "vi")
+    return render(
+        request,
+        "indicator/pivot.html",
+        {
+            "options": pivot.options(catalog, indicators),
+            "chosen": {"dx": pivot.split_items(dx), "pe": pe, "ou": chosen_units, "split": split, "remap": remap},
+            "table": table,
+            "chart": pivot.chart_data(table) if table else None,
+            "error": error.message(lang) if error else None,
+            "export_query": urlencode(params),
+        },
+    )
+
+
+def _admin_page(principal: Principal | None) -> Principal:
+    return _page_principal(principal, SCOPE_ADMIN)
+
+
+@page_router.get(f"{PAGE_PATH}/admin", response_class=HTMLResponse)
+async def admin_home_page(
+    request: Request,
+    principal: Principal | None = Depends(optional_principal),
+    session: AsyncSession = Depends(db_session),
+) -> Response:
+    """The metadata administration: a list per kind (data elements first)."""
+    _admin_page(principal)
+    return RedirectResponse(f"{PAGE_PATH}/admin/elements", status_code=303)
+
+
+@page_router.get(f"{PAGE_PATH}/admin/{{kind}}", response_class=HTMLResponse)
+async def admin_list_page(
+    request: Request,
+    kind: str,
+    saved: str | None = Query(None, max_length=60),
+    principal: Principal | None = Depends(optional_principal),
+    session: AsyncSession = Depends(db_session),
+) -> HTMLResponse:
+    """The items of one kind of metadata, with links to edit them and to add one."""
+    _admin_page(principal)
+    spec = metadata.get_kind(kind)
+    return render(
+        request,
+        "indicator/admin.html",
+        {
+            "kinds": metadata.KINDS,
+            "kind": spec,
+            "items": await metadata.list_items(session, spec),
+            "saved": saved,
+            "form": None,
+        },
+    )
+
+
+async def _admin_form(
+    request: Request,
+    session: AsyncSession,
+    spec: metadata.Kind,
+    original: str | None,
+    values: dict[str, Any],
+    errors: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "indicator/admin.html",
+        {
+            "kinds": metadata.KINDS,
+            "kind": spec,
+            "form": values,
+            "original": original,
+            "choices": await metadata.choices(session),
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@page_router.get(f"{PAGE_PATH}/admin/{{kind}}/new", response_class=HTMLResponse)
+async def admin_new_page(
+    request: Request,
+    kind: str,
+    principal: Principal | None = Depends(optional_principal),
+    session: AsyncSession = Depends(db_session),
+) -> HTMLResponse:
+    """An empty form for a new item."""
+    _admin_page(principal)
+    spec = metadata.get_kind(kind)
+    return await _admin_form(request, session, spec, None, await metadata.form_values(session, spec, None))
+
+
+@page_router.get(f"{PAGE_PATH}/admin/{{kind}}/{{code}}", response_class=HTMLResponse)
+async def admin_edit_page(
+    request: Request,
+    kind: str,
+    code: str,
+    principal: Principal | None = Depends(optional_principal),
+    session: AsyncSession = Depends(db_session),
+) -> HTMLResponse:
+    """The form of a stored item."""
+    _admin_page(principal)
+    spec = metadata.get_kind(kind)
+    row = next((r for r in await metadata.list_items(session, spec) if r.code == code), None)
+    if row is None:
+        raise metadata.MetadataNotFound(spec.title, code)
+    return await _admin_form(request, session, spec, code, await metadata.form_values(session, spec, row))
+
+
+@page_router.post(f"{PAGE_PATH}/admin/{{kind}}", response_class=HTMLResponse)
+async def admin_save_page(
+    request: Request,
+    kind: str,
+    principal: Principal | None = Depends(optional_principal),
+    session: AsyncSession = Depends(db_session),
+) -> Response:
+    """Save a form; errors are shown beside their fields, in the page language, with the values kept."""
+    _admin_page(principal)
+    spec = metadata.get_kind(kind)
+    form = await request.form()
+    values: dict[str, Any] = {
+        key: (form.getlist(key) if key == "elements" else form.get(key)) for key in form if key != "csrf_token"
+    }
+    original = str(values.pop("original", "") or "") or None
+    try:
+        row = await metadata.save(session, spec, original, values)
+    except metadata.MetadataInvalid as exc:
+        await session.rollback()
+        errors = {name: {"vi": vi, "en": en} for name, (vi, en) in exc.errors.items()}
+        if original is not None:
+            values["code"] = original
+        return await _admin_form(request, session, spec, original, values, errors, status_code=422)
+    await session.commit()
+    return RedirectResponse(f"{PAGE_PATH}/admin/{spec.slug}?{urlencode({'saved': row.code})}", status_code=303)
 
 
 @page_router.get(f"{PAGE_PATH}/trace", response_class=HTMLResponse)
@@ -800,12 +1081,13 @@ async def trace_page(
     dx: str = Query(..., max_length=120),
     pe: str = Query(..., max_length=20),
     ou: str = Query(..., max_length=20),
+    remap: bool = Query(False),
     principal: Principal | None = Depends(optional_principal),
     session: AsyncSession = Depends(db_session),
 ) -> HTMLResponse:
     """The reports behind one figure of the overview, with who submitted, approved and accepted them."""
     _page_principal(principal, "indicator:read")
-    return render(request, "indicator/trace.html", {"trace": await _trace(session, dx, pe, ou)})
+    return render(request, "indicator/trace.html", {"trace": await _trace(session, dx, pe, ou, remap)})
 
 
 @page_router.get(f"{PAGE_PATH}/imports/{{import_id}}", response_class=HTMLResponse)

@@ -284,6 +284,11 @@ class TraceRow(BaseModel):
     accepted_at: datetime | None = None
     accepted_by: str | None = None
     link: str = Field(description="biểu nhập của báo cáo / the report's entry form")
+    old_unit: bool = Field(False, description="đơn vị trước 01/7/2025 được quy đổi / a pre-2025 unit re-aggregated")
+    weight: float | None = Field(None, description="tỷ trọng quy đổi / share of the old unit counted")
+    mapped_to: list[str] = Field(default_factory=list, description="đơn vị mới nhận / new units it maps into")
+    merge_type: str | None = None
+    mapping_verified: bool | None = None
 
 
 class TraceRead(BaseModel):
@@ -292,4 +297,5 @@ class TraceRead(BaseModel):
     dx: str
     period: str
     org_unit: str
+    remap: bool = False
     reports: list[TraceRow]

@@ -14,6 +14,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from itertools import product
 from typing import Any
 
@@ -74,7 +75,7 @@ from .models import (
     ValidationRule,
 )
 from .models import Report as ReportRow
-from .periods import InvalidPeriod, Period, PeriodType, parse_period
+from .periods import InvalidPeriod, Period, PeriodType, parse_period, period_containing
 from .repository import Catalog, DataSetInfo, ElementInfo, UnitInfo
 from .schemas import (
     CompletenessRow,
@@ -479,7 +480,7 @@ def _resolve(
             row.data_element,
         )
     try:
-        period = parse_period(row.period)
+        period = _period(row.period)
     except InvalidPeriod:
         return _conflict(
             row,
@@ -574,6 +575,12 @@ def _resolve(
         )
     drop_zero = number == 0 and not element.zero_is_significant and element.value_type in NUMERIC_TYPES
     return _Resolved(row, element, data_set, period, unit, coc_id, agency_id, number, text, drop_zero)
+
+
+@lru_cache(maxsize=4096)
+def _period(iso: str) -> Period:
+    """Parse a period identifier once per import rather than once per value (a file repeats a few periods)."""
+    return parse_period(iso)
 
 
 def shown_value(number: float | None, text: str | None) -> str | None:
@@ -1182,6 +1189,37 @@ async def completeness(
 
     everything = [item for items in per_agency.values() for item in items]
     return [row_for(None, everything), *(row_for(code, items) for code, items in sorted(per_agency.items()))]
+
+
+@dataclass
+class RateHistory:
+    """Reporting and on-time rates of one data set over its last periods, and per agency for the latest one."""
+
+    data_set: DataSetInfo
+    periods: list[CompletenessRow]  # overall rows, oldest first
+    agencies: list[CompletenessRow]  # per agency, latest period
+
+
+async def rate_history(
+    session: AsyncSession, catalog: Catalog, pack: str, count: int, today: date | None = None
+) -> list[RateHistory]:
+    """Return, for each data set of a pack, the rates of its last `count` finished periods (leaders' overview)."""
+    day = today or local_today()
+    found: list[RateHistory] = []
+    for ds in (d for d in catalog.data_sets.values() if d.pack == pack):
+        last = period_containing(PeriodType(ds.period_type), day).previous()
+        overall: list[CompletenessRow] = []
+        agencies: list[CompletenessRow] = []
+        for step in range(count - 1, -1, -1):
+            rows = await completeness(session, catalog, ds, last.shift(-step), today=day)
+            overall.append(rows[0])
+            if step == 0:
+                # Lowest rate first: the leader looks for who is behind.
+                agencies = sorted(
+                    rows[1:], key=lambda r: (r.reporting_rate or 0.0, r.on_time_rate or 0.0, r.agency or "")
+                )
+        found.append(RateHistory(ds, overall, agencies))
+    return found
 
 
 def _in_force(unit: UnitInfo, period: Period) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ioc.core.jobs import JobContext, JobSpec
 from ioc.modules import notification
 
-from . import deadlines, imports
+from . import deadlines, imports, repository
 from .constants import IMPORT_JOB, REMINDER_JOB
 from .notices import TEMPLATES
 
@@ -42,10 +42,21 @@ JOBS = (IMPORT, DEADLINE_NOTICES)
 
 
 async def register_templates(runtime: Runtime) -> None:
-    """Store this module's message templates in the notification module when missing (start-up hook)."""
+    """Store this module's message templates when missing, and build a missing rollup totals layer (start-up)."""
     async with runtime.db.session() as session:
-        added = await notification.ensure_templates(session, TEMPLATES)
         try:
+            # Rollups written before the totals layer existed get it once; later writes keep it current.
+            built = await repository.backfill_rollup_totals(session)
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()  # another process built it at the same moment
+            built = 0
+    if built:
+        log.info("statistics rollup totals built", extra={"rows": built})
+    async with runtime.db.session() as session:
+        try:
+            # The insert is flushed inside the call: a process starting at the same moment fails there.
+            added = await notification.ensure_templates(session, TEMPLATES)
             await session.commit()
         except IntegrityError:
             # Another process stored the same templates at the same moment; theirs are as good.

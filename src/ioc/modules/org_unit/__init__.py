@@ -5,10 +5,15 @@ Other modules use only what is re-exported here.
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ioc.core.http import PageParams
+
+from . import service as _service
 from .constants import AgencyKind, GeometrySource, UnitLevel
 from .events import BoundariesImported, UnitsImported
 from .exceptions import AgencyNotFound, GeometryNotFound, OrgUnitImportFailed, PointOutsideProvince, UnitNotFound
-from .schemas import AgencyRead, OrgUnitLocated, OrgUnitRead
+from .schemas import AgencyFilters, AgencyRead, OrgUnitLocated, OrgUnitRead
 from .service import (
     agencies_for_point,
     agencies_for_unit,
@@ -19,9 +24,30 @@ from .service import (
     locate,
     locate_point,
     unit_geometry,
+    units_geojson,
     units_valid_on,
     units_within,
 )
+
+_AGENCY_PAGE = 500
+
+
+async def list_agencies(
+    session: AsyncSession,
+    *,
+    kind: AgencyKind | None = None,
+    unit: str | None = None,
+    include_inactive: bool = False,
+) -> list[AgencyRead]:
+    """Return every agency, by name; `unit` keeps those responsible for it (directly or through a unit above)."""
+    filters = AgencyFilters(kind=kind, unit=unit, include_inactive=include_inactive)
+    found: list[AgencyRead] = []
+    while True:
+        page = await _service.list_agencies(session, filters, PageParams(limit=_AGENCY_PAGE, offset=len(found)))
+        found.extend(page.items)
+        if not page.items or len(found) >= page.total:
+            return found
+
 
 __all__ = [
     "AgencyKind",
@@ -43,9 +69,11 @@ __all__ = [
     "children",
     "get_agency",
     "get_unit",
+    "list_agencies",
     "locate",
     "locate_point",
     "unit_geometry",
+    "units_geojson",
     "units_valid_on",
     "units_within",
 ]

@@ -329,6 +329,8 @@ def parse_boundaries_geojson(data: bytes, code_property: str) -> tuple[list[Boun
         collection = json.loads(decode(data))
     except UnicodeDecodeError as exc:
         return [], [problem(f"Tệp không phải UTF-8 (byte {exc.start}).", f"The file is not UTF-8 (byte {exc.start}).")]
+    except RecursionError:
+        return [], [problem("Tệp JSON lồng nhau quá sâu.", "The JSON file is nested too deeply.")]
     except json.JSONDecodeError as exc:
         return [], [
             problem(

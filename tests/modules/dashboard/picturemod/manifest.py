@@ -1,14 +1,15 @@
-"""A test-only module that offers KPI tiles and map layers to the dashboard, including broken ones."""
+"""A test-only module that offers KPI tiles, map layers and feed events to the dashboard, including broken ones."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import func, select, text
 
+from ioc.core.events import Audience, DomainEvent
 from ioc.core.models import CalendarDay
-from ioc.core.module import KpiTile, KpiValue, Manifest, MapLayer, PictureContext, Scope
+from ioc.core.module import FeedEntry, KpiTile, KpiValue, Manifest, MapLayer, PictureContext, Scope
 from ioc.core.security import Role
 
 # The points the layer answers; tests set them (each: lon, lat, status, unit_code).
@@ -16,10 +17,36 @@ POINTS: list[tuple[float, float, str, str]] = []
 SECRET_SCOPE = "picturemod:secret"
 
 
+class Sighting(DomainEvent):
+    """Something was seen at a place (public; critical when its level says so)."""
+
+    event_name: ClassVar[str] = "picturemod.sighting"
+    audience: ClassVar[Audience] = "public"
+
+    code: str
+    level: str
+    unit_code: str | None = None
+
+
+class Note(DomainEvent):
+    """A remark about several places: a public event the module keeps off the anonymous feed."""
+
+    event_name: ClassVar[str] = "picturemod.note"
+    audience: ClassVar[Audience] = "public"
+
+    code: str
+    unit_codes: list[str]
+
+
 async def count_days(ctx: PictureContext) -> KpiValue:
     """Count calendar overrides, against a fixed previous figure of 2."""
     count = await ctx.session.scalar(select(func.count()).select_from(CalendarDay))
     return KpiValue(value=float(count or 0), previous=2.0, higher_is_better=False)
+
+
+async def plain_tile(ctx: PictureContext) -> KpiValue:
+    """Answer a figure without any previous period (the dashboard compares it with its snapshots)."""
+    return KpiValue(value=7.0)
 
 
 async def broken_tile(ctx: PictureContext) -> KpiValue:
@@ -62,10 +89,16 @@ manifest = Manifest(
         KpiTile("picturemod.days", "Số ngày đặc biệt", "Special days", count_days, link="/calendar", order=1),
         KpiTile("picturemod.broken", "Ô hỏng", "Broken tile", broken_tile, order=2),
         KpiTile("picturemod.secret", "Ô bí mật", "Secret tile", secret_tile, scope=SECRET_SCOPE, order=3),
+        KpiTile("picturemod.plain", "Ô không có kỳ trước", "Tile without a previous period", plain_tile, order=4),
     ),
     map_layers=(
         MapLayer("picturemod.points", "Điểm thử", "Test points", points_layer, order=1),
         MapLayer("picturemod.broken", "Lớp hỏng", "Broken layer", broken_layer, order=2, default_on=False),
+    ),
+    feed=(
+        FeedEntry("picturemod.sighting", severity_field="level", critical_values=("red",), link="/samples/{code}"),
+        FeedEntry("picturemod.note", audience="staff", critical=True),
+        FeedEntry("picturemod.never_registered"),
     ),
     package_dir=Path(__file__).parent,
 )

@@ -28,7 +28,6 @@ const REQUEST_TIMEOUT_MS = 20_000;
 export const FEED_CAP = 50;
 const FLASH_MS = 4000;
 const SOUND_KEY = "ioc.dashboard.sound";
-const CRITICAL_WORDS = new Set(["critical", "extreme", "severe", "emergency"]);
 const TEXT_FIELDS = ["title", "headline", "tracking_code", "code", "station_code", "name"];
 const SEVERITY_COLOURS = {
   critical: "#c62828", extreme: "#c62828", severe: "#e65100", high: "#e65100", major: "#e65100",
@@ -50,10 +49,11 @@ function withQuery(url, params) {
 }
 
 export async function getJson(url, params = {}) {
+  const target = withQuery(url, params);
   const controller = new AbortController();
   const timer = window.setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
   try {
-    const response = await fetch(withQuery(url, params), {
+    const response = await fetch(target, {
       headers: { Accept: "application/json" },
       credentials: "same-origin",
       signal: controller.signal,
@@ -208,7 +208,7 @@ function safePath(value) {
   return typeof value === "string" && value.startsWith("/") && !value.startsWith("//") ? value : null;
 }
 
-const HIDDEN_PROPERTIES = new Set(["url", "color", "name", "title", "cluster", "count", "groups", "group", "id"]);
+const HIDDEN_PROPERTIES = new Set(["url", "link", "color", "name", "title", "cluster", "count", "groups", "group", "id"]);
 
 function detailCard(properties, layerLabel) {
   const box = document.createElement("div");
@@ -234,7 +234,8 @@ function detailCard(properties, layerLabel) {
   if (list.childElementCount) {
     box.append(list);
   }
-  const url = safePath(properties.url);
+  // `url` is the documented property; some layers name it `link`.
+  const url = safePath(properties.url) || safePath(properties.link);
   if (url) {
     const link = document.createElement("a");
     link.href = url;
@@ -303,7 +304,7 @@ function layerUrl(key) {
 }
 
 function layerEntry(layer, index, map, onToggle) {
-  const entry = { ...layer, index, sequence: 0, group: L.layerGroup(), item: document.createElement("label") };
+  const entry = { ...layer, index, sequence: 0, byZoom: true, group: L.layerGroup(), item: document.createElement("label") };
   entry.url = layerUrl(layer.key);
   entry.item.className = "dash-layer";
   entry.item.dataset.layerKey = layer.key;
@@ -390,6 +391,8 @@ async function startMap(element, switcher) {
       }).addTo(entry.group);
       entry.item.dataset.state = "ready";
       entry.zoom = zoom;
+      // A layer of few points is the same at every zoom: only clustered ones are asked again on zooming.
+      entry.byZoom = data.by_zoom !== false;
       if (Number.isFinite(data.count)) {
         showCount(entry, { count: data.count });
       }
@@ -441,7 +444,7 @@ async function startMap(element, switcher) {
   let zoomTimer = 0;
   const reloadStale = () => {
     const zoom = Math.round(map.getZoom());
-    [...layers.values()].filter((e) => e.checkbox.checked && e.zoom !== zoom).forEach((e) => loadLayer(e));
+    [...layers.values()].filter((e) => e.checkbox.checked && e.byZoom && e.zoom !== zoom).forEach((e) => loadLayer(e));
   };
   map.on("zoomend", () => {
     window.clearTimeout(zoomTimer);
@@ -483,13 +486,18 @@ function beep() {
   }
 }
 
+// The rules of each event come from its module's manifest (`feed` entries), as on the server.
+function feedEntry(name) {
+  return (config.feedEntries || {})[name] || {};
+}
+
 function isCritical(name, payload) {
-  for (const field of ["severity", "level", "priority"]) {
-    if (typeof payload[field] === "string" && CRITICAL_WORDS.has(payload[field].toLowerCase())) {
-      return true;
-    }
+  const entry = feedEntry(name);
+  if (entry.critical) {
+    return true;
   }
-  return name.endsWith(".escalated") || name.endsWith(".overdue");
+  const value = entry.field ? payload[entry.field] : undefined;
+  return typeof value === "string" && (entry.values || []).includes(value.toLowerCase());
 }
 
 function itemText(payload) {
@@ -505,7 +513,7 @@ function itemLink(name, payload) {
   if (own) {
     return own;
   }
-  const template = (config.feedLinks || {})[name.split(".")[0]];
+  const template = feedEntry(name).link;
   if (!template) {
     return "";
   }
@@ -601,7 +609,8 @@ export function mountFeed(list, soundToggle = null) {
       return;
     }
     const payload = data.payload || {};
-    if (config.unit && payload.unit_code !== config.unit) {
+    const codes = Array.isArray(payload.unit_codes) ? payload.unit_codes : [];
+    if (config.unit && payload.unit_code !== config.unit && !codes.includes(config.unit)) {
       return;
     }
     add(
