@@ -6,13 +6,14 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
 from . import __version__
 from .core.calendar_routes import router as calendar_router
@@ -20,6 +21,7 @@ from .core.errors import IocError
 from .core.http import (
     RequestContextMiddleware,
     database_error_handler,
+    invalid_value_handler,
     ioc_error_handler,
     unexpected_error_handler,
     validation_error_handler,
@@ -32,6 +34,9 @@ from .web.shell import install_error_pages
 from .web.shell import router as shell_router
 
 STATIC_DIR = SHELL_DIR / "static"
+# No request needs more: five 10 MB photos, or a 50 MB boundaries import. Larger bodies are refused with 413
+# while they arrive, before anything buffers them (memory or temporary files).
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
 SKIP_AUTH_PREFIXES = ("/static/", "/healthz", "/readyz", "/metrics")
 
 
@@ -61,15 +66,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        max_body_size=MAX_REQUEST_BYTES,
     )
     app.state.runtime = runtime
+    _document_error_bodies(app)
     app.add_middleware(
-        RequestContextMiddleware, behind_tls=settings.behind_tls, authenticate=_authenticate_unless_static
+        RequestContextMiddleware,
+        behind_tls=settings.behind_tls or settings.public_base_url.startswith("https://"),
+        authenticate=_authenticate_unless_static,
     )
     app.add_exception_handler(IocError, ioc_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(OperationalError, database_error_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)
+    app.add_exception_handler(DataError, invalid_value_handler)  # bad input, not an unavailable database
+    app.add_exception_handler(OverflowError, invalid_value_handler)  # SQLite's driver: an integer over 64 bits
     app.add_exception_handler(Exception, unexpected_error_handler)
     install_error_pages(app)  # browsers get HTML error pages; API paths keep the JSON above
 
@@ -93,6 +104,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+# What every 4xx body looks like (core/errors.py, core/http.py), in place of FastAPI's default 422 schema,
+# which this app never sends: clients generated from /openapi.json then read errors right.
+ERROR_BODY_SCHEMA = {
+    "title": "ErrorBody",
+    "type": "object",
+    "properties": {
+        "error": {"type": "string", "description": "mã lỗi / error code"},
+        "message": {"type": "string", "description": "thông báo theo ngôn ngữ người dùng / message"},
+        "detail": {"description": "chi tiết (trường, dòng lỗi...) / details (fields, faulty rows...)"},
+    },
+    "required": ["error", "message"],
+}
+
+
+def _document_error_bodies(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schemas = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_BODY_SCHEMA
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _add_operations_routes(app: FastAPI, runtime: Runtime) -> None:

@@ -71,9 +71,21 @@ def _lang(request: Request) -> str:
     return request_language(request, runtime.settings.default_language if runtime else "vi")
 
 
+# Paths whose clients expect another error format (e.g. Open311's): path prefix -> renderer, set by modules.
+ERROR_RENDERERS: dict[str, Callable[[Request, IocError], Response]] = {}
+
+
+def register_error_renderer(prefix: str, renderer: Callable[[Request, IocError], Response]) -> None:
+    """Render expected errors under a path prefix with `renderer` (also those of authentication)."""
+    ERROR_RENDERERS[prefix] = renderer
+
+
 async def ioc_error_handler(request: Request, exc: Exception) -> Response:
     """Render an expected error as JSON with its status code."""
     assert isinstance(exc, IocError)
+    for prefix, renderer in ERROR_RENDERERS.items():
+        if request.url.path.startswith(prefix):
+            return renderer(request, exc)
     return JSONResponse(exc.to_dict(_lang(request)), status_code=exc.status_code)
 
 
@@ -99,6 +111,14 @@ async def database_error_handler(request: Request, exc: Exception) -> Response:
     return JSONResponse(error.to_dict(_lang(request)), status_code=503, headers={"Retry-After": "5"})
 
 
+async def invalid_value_handler(request: Request, exc: Exception) -> Response:
+    """Answer 422 when the database refuses a value (an id or number beyond its column, text too long)."""
+    log.info("value refused by the database", extra={"path": request.url.path, "error": str(exc)[:300]})
+    lang = _lang(request)
+    message = "Giá trị gửi lên vượt giới hạn cho phép." if lang == "vi" else "A value sent is out of the allowed range."
+    return JSONResponse({"error": "validation_failed", "message": message}, status_code=422)
+
+
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     """Log an unexpected error and answer 500 without leaking internals."""
     if isinstance(exc, OperationalError | DBAPIError | ConnectionError | OSError):
@@ -110,6 +130,18 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
         {"error": "internal_error", "message": message, "request_id": getattr(request.state, "request_id", None)},
         status_code=500,
     )
+
+
+def _registered_handler(request: Request, exc: Exception) -> Callable[[Request, Exception], Any]:
+    """Return the app's handler for an exception (nearest class first), else the database error handler."""
+    for cls in type(exc).__mro__:
+        handler = request.app.exception_handlers.get(cls)
+        if handler is not None:
+            return handler  # type: ignore[no-any-return]
+    return database_error_handler
+
+
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def security_headers(behind_tls: bool) -> dict[str, str]:
@@ -126,7 +158,7 @@ def security_headers(behind_tls: bool) -> dict[str, str]:
         "Permissions-Policy": "camera=(self), geolocation=(self), microphone=()",
     }
     if behind_tls:
-        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        headers["Strict-Transport-Security"] = HSTS
     return headers
 
 
@@ -155,12 +187,18 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
             result = handler(request, exc)
             response = await result if inspect.isawaitable(result) else result
         except (OperationalError, DBAPIError, ConnectionError) as exc:
-            response = await database_error_handler(request, exc)
+            # The database went away during authentication: the app's own handler, so that browsers get the
+            # HTML error page (503) rather than the JSON body meant for API clients.
+            result = _registered_handler(request, exc)(request, exc)
+            response = await result if inspect.isawaitable(result) else result
         route = request.scope.get("route")
         route_name = getattr(route, "path", "unmatched")
         HTTP_REQUESTS.labels(request.method, route_name, str(response.status_code)).inc()
         HTTP_LATENCY.labels(request.method, route_name).observe(time.perf_counter() - started)
         for key, value in self.headers.items():
             response.headers.setdefault(key, value)
+        if request.url.scheme == "https":
+            # Served over TLS (directly, or by a proxy the server trusts for X-Forwarded-Proto): browsers keep to it.
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         response.headers["X-Request-ID"] = request.state.request_id
         return response

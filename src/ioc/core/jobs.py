@@ -78,10 +78,15 @@ async def schedule_job(
     run_at: datetime | None = None,
     dedupe_key: str | None = None,
     max_attempts: int = 5,
+    new_key: bool = False,
 ) -> None:
-    """Schedule a job in the caller's transaction; a pending job with the same key is rescheduled."""
+    """Schedule a job in the caller's transaction; a pending job with the same key is rescheduled.
+
+    `new_key=True` says no job can hold `dedupe_key` yet (it names a row created in this transaction): the
+    lookup is skipped, so the insert waits for the next flush together with the transaction's other rows.
+    """
     when = run_at or utc_now()
-    if dedupe_key is not None:
+    if dedupe_key is not None and not new_key:
         existing = await session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
         if existing is not None:
             if existing.status == JobStatus.PENDING:

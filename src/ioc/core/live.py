@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,6 +61,11 @@ class LiveFeed:
         self._seen: set[int] = set()
         self._cursor: int | None = None
         self._wake = asyncio.Event()
+        self._listeners: list[Callable[[LiveMessage], None]] = []
+
+    def add_listener(self, listener: Callable[[LiveMessage], None]) -> None:
+        """Call `listener` in this process for every new event the feed reads (e.g. to drop a cache)."""
+        self._listeners.append(listener)
 
     def wake(self) -> None:
         """Look for new events now."""
@@ -89,14 +94,30 @@ class LiveFeed:
             self._cursor = await self._init_cursor()
         floor = max(self._cursor - LOOKBACK_IDS, 0)
         async with self.db.session() as session:
+            # Ids first: the look-back window is mostly rows already sent, and payloads can be large
+            # (a telemetry batch names thousands of datastreams); only the unseen rows are read whole.
+            ids = (await session.scalars(select(OutboxEvent.id).where(OutboxEvent.id > floor))).all()
+            unseen = sorted(i for i in ids if i not in self._seen)
             rows = (
-                await session.scalars(select(OutboxEvent).where(OutboxEvent.id > floor).order_by(OutboxEvent.id))
-            ).all()
+                (
+                    await session.scalars(
+                        select(OutboxEvent).where(OutboxEvent.id.in_(unseen)).order_by(OutboxEvent.id)
+                    )
+                ).all()
+                if unseen
+                else []
+            )
         fresh = [row for row in rows if row.id not in self._seen]
         for row in fresh:
             self._seen.add(row.id)
             self._cursor = max(self._cursor, row.id)
-            self._fan_out(_message(row))
+            message = _message(row)
+            self._fan_out(message)
+            for listener in self._listeners:
+                try:
+                    listener(message)
+                except Exception:
+                    log.exception("live feed listener failed", extra={"event": message.name})
         low = self._cursor - LOOKBACK_IDS
         self._seen = {seen for seen in self._seen if seen > low}
         return len(fresh)

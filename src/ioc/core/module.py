@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 
-from .events import Subscription
+from .events import Audience, Subscription
 from .jobs import JobSpec
 from .security import Role
 
@@ -120,10 +120,24 @@ class MapLayer:
     scope: str | None = None  # None: public layer (no personal data in properties)
     order: int = 100
     default_on: bool = True
+    link: str = ""  # a feature's detail page filled from its properties when it has no `url`, e.g. "/x/{code}"
 
     def label(self, lang: str) -> str:
         """Return the label in the requested language."""
         return self.label_en if lang == "en" else self.label_vi
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """An event a module shows in the operations picture's live feed, and how the feed presents it."""
+
+    event: str  # a registered DomainEvent name, "<module>.<verb>"
+    # None: the event's own audience; "staff" keeps a public event off the anonymous feed (never the reverse).
+    audience: Audience | None = None
+    critical: bool = False  # every occurrence deserves the attention cue (flashing frame, optional tone)
+    severity_field: str = ""  # else critical when this payload field holds one of `critical_values`
+    critical_values: tuple[str, ...] = ("critical", "extreme", "severe", "emergency")
+    link: str = ""  # a path filled from the payload, e.g. "/alarms/{alarm_id}"; a payload `url` wins
 
 
 SeedHook = Callable[[SeedContext], Awaitable[None]]
@@ -158,6 +172,7 @@ class Manifest:
     package_dir: Path | None = None
     kpis: tuple[KpiTile, ...] = ()
     map_layers: tuple[MapLayer, ...] = ()
+    feed: tuple[FeedEntry, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def title(self, lang: str) -> str:

@@ -111,6 +111,7 @@ class NatsTransport:
         self.nc: NatsClient | None = None
         self.js: JetStreamContext | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._subscriptions: list[Any] = []
         self._stop = asyncio.Event()
 
     async def start(self) -> None:
@@ -129,6 +130,7 @@ class NatsTransport:
             psub = await self.js.pull_subscribe(
                 self.prefix + sub.event.event_name, durable=durable_name(sub.name), stream=self.stream
             )
+            self._subscriptions.append(psub)
             self._tasks.append(asyncio.create_task(self._consume(sub, psub)))
 
     async def publish(self, session: AsyncSession, row: OutboxEvent) -> None:
@@ -170,6 +172,12 @@ class NatsTransport:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        # Nobody reads the pull subscriptions' queues any more: left subscribed, drain() would wait for them
+        # until its 30-second timeout. Their unacknowledged messages are redelivered to the next consumer.
+        for psub in self._subscriptions:
+            with contextlib.suppress(Exception):
+                await psub.unsubscribe()
+        self._subscriptions.clear()
         if self.nc is not None and not self.nc.is_closed:
             await self.nc.drain()
 

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     mqtt_url: str = ""
     mqtt_topic_prefix: str = Field(default="ioc/telemetry", pattern=r"^[^+#]+$")
+    # Batches committed at once by MQTT ingestion; 0 picks for the engine (2 on PostgreSQL, 1 on SQLite).
+    mqtt_ingest_workers: int = Field(default=0, ge=0, le=16)
     nats_url: str = ""
     event_transport: str = Field(default="inprocess", pattern="^(inprocess|nats)$")
     nats_stream: str = Field(default="IOC_EVENTS", pattern="^[A-Za-z0-9_-]+$")

@@ -44,8 +44,9 @@ async def deliver(ctx: JobContext) -> None:
 async def seed_default_templates(runtime: Runtime) -> None:
     """Insert the shipped templates that are missing (start-up hook, safe to run in every process)."""
     async with runtime.db.session() as session:
-        added = await service.ensure_default_templates(session)
         try:
+            # The insert is flushed inside the call: a process starting at the same moment fails there.
+            added = await service.ensure_default_templates(session)
             await session.commit()
         except IntegrityError:
             # Another process seeded the same templates at the same moment; theirs are as good.

@@ -1,0 +1,103 @@
+"""Fixtures of the resilience tests: a database of their own for `ioc run` subprocesses, and process cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from ioc.core.runtime import Runtime
+from ioc.core.settings import Environment, Settings
+
+from ..conftest import (
+    TEST_SECRET,
+    _create_pg_database,
+    _create_schema,
+    _drop_pg_database,
+    _empty_all_tables,
+    _requested_url,
+    require_service,
+)
+from .support import IocProcess, ServerProcess, stamp_head
+
+
+@pytest.fixture(scope="session")
+def process_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database only the resilience tests' processes use, built from the models and stamped as migrated."""
+    root = tmp_path_factory.mktemp("resilience-db")
+    admin = _requested_url(root)
+    if admin.startswith("postgresql"):
+        parsed = make_url(admin)
+        require_service("PostgreSQL", parsed.host or "127.0.0.1", parsed.port or 5432)
+        name = f"ioc_resilience_{uuid.uuid4().hex[:10]}"
+        asyncio.run(_create_pg_database(admin, name))
+        url = parsed.set(database=name).render_as_string(hide_password=False)
+        try:
+            asyncio.run(_create_schema(url))
+            asyncio.run(stamp_head(url))
+            yield url
+        finally:
+            asyncio.run(_drop_pg_database(admin, name))
+    else:
+        url = admin.replace("test.sqlite3", "processes.sqlite3")
+        asyncio.run(_create_schema(url))
+        asyncio.run(stamp_head(url))
+        yield url
+
+
+@pytest.fixture
+async def process_db(process_database_url: str) -> AsyncIterator[str]:
+    """Yield the processes' database URL, emptied after the test."""
+    yield process_database_url
+    await _empty_all_tables(process_database_url)
+
+
+@pytest.fixture
+def on_postgres(process_database_url: str) -> bool:
+    """Tell whether the processes run on PostgreSQL."""
+    return process_database_url.startswith("postgresql")
+
+
+@pytest.fixture
+def postgres_only(on_postgres: bool) -> None:
+    """Skip on SQLite: the scenario needs a database server shared by several processes."""
+    if not on_postgres:
+        pytest.skip("needs PostgreSQL (a server several processes share, that can go away and come back)")
+
+
+@pytest.fixture
+def once(on_postgres: bool) -> None:
+    """Run a scenario that does not depend on the database engine once, in the PostgreSQL pass (CI time)."""
+    if not on_postgres:
+        pytest.skip("engine-independent broker scenario: runs once, in the PostgreSQL pass")
+
+
+@pytest.fixture
+async def tool_runtime(process_db: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A runtime of the test itself on the processes' database, to provision data and read results."""
+    settings = Settings(
+        env=Environment.TEST,
+        secret_key=TEST_SECRET,
+        database_url=process_db,
+        data_dir=tmp_path / "tool-data",
+        run_background=False,
+        log_json=False,
+    )
+    runtime = Runtime(settings)
+    try:
+        yield runtime
+    finally:
+        await runtime.db.dispose()
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[list[IocProcess | ServerProcess]]:
+    """Collect the processes a test starts; every one is killed when the test ends, pass or fail."""
+    started: list[IocProcess | ServerProcess] = []
+    yield started
+    for proc in started:
+        proc.kill()
