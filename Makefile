@@ -39,7 +39,9 @@ test-sqlite: install
 test-postgres: install
 	TEST_DATABASE_URL=postgresql $(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck test-sqlite test-postgres
+# The two engines' passes run side by side (one per core); each pass's output is printed whole when it ends.
+test: install lint typecheck
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 clean:
 	rm -rf $(VENV) node_modules src/ioc/web/static/vendor test-artifacts .mypy_cache .ruff_cache .pytest_cache

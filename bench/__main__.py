@@ -14,8 +14,10 @@ from pathlib import Path
 
 from .common import Figure, engine_choice, print_table, write_json
 
-BENCHMARKS = ("kernel", "open311", "citizen_report", "alarm", "indicator", "dashboard")
-OPTIONS_WITH_VALUE = frozenset({"--reports", "--stations", "--values", "--import-values"})
+BENCHMARKS = ("kernel", "open311", "citizen_report", "alarm", "indicator", "dashboard", "ingest")
+OPTIONS_WITH_VALUE = frozenset(
+    {"--reports", "--stations", "--values", "--import-values", "--devices", "--rate", "--seconds"}
+)
 
 
 def benchmark_names(args: list[str]) -> list[str]:

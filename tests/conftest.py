@@ -28,6 +28,16 @@ POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 TEST_SECRET = "test-secret-key-0123456789"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave tests marked engine_free out of every pass but SQLite's: they would only repeat themselves."""
+    if os.environ.get("TEST_DATABASE_URL", "sqlite") == "sqlite":
+        return
+    kept = [item for item in items if item.get_closest_marker("engine_free") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
 def require_service(name: str, host: str, port: int) -> None:
     """Skip when a local service is missing, but fail in CI, where it must be there."""
     try:

@@ -24,6 +24,8 @@ import pytest
 from ioc.core.events import DomainEvent
 from ioc.core.settings import ENV_PREFIX, Settings
 
+pytestmark = pytest.mark.engine_free  # no database: run once, in the SQLite pass
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SRC = PROJECT_ROOT / "src"
 MODULES_DIR = SRC / "ioc" / "modules"

@@ -12,6 +12,9 @@ from click.testing import CliRunner
 
 from ioc.cli import main
 
+# These tests bring their own SQLite database: the PostgreSQL pass would only repeat them.
+pytestmark = pytest.mark.engine_free
+
 
 @pytest.fixture
 def sqlite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -13,9 +13,13 @@ from tests.browser.conftest import BrowserLogin
 from tests.browser.page_checks import check_page
 
 from ioc.core.runtime import Runtime
-from ioc.core.security import Role
+from ioc.core.security import Principal, PrincipalKind, Role
 from ioc.core.settings import Settings
 from ioc.modules import org_unit
+from ioc.modules.citizen_report import Source
+from ioc.modules.citizen_report import service as report_service
+from ioc.modules.citizen_report.photos import MediaStore
+from ioc.modules.citizen_report.schemas import ReportCreate
 
 pytestmark = pytest.mark.browser
 
@@ -94,12 +98,42 @@ async def leave_signed_out(page: Page) -> None:
     await page.context.clear_cookies()
 
 
-async def test_citizen_report_inbox_lists_the_demo_reports_for_staff(page: Page, browser_login: BrowserLogin) -> None:
+async def test_citizen_report_inbox_lists_the_demo_reports_for_staff(
+    page: Page, browser_login: BrowserLogin, runtime: Runtime
+) -> None:
     await browser_login(page, role=Role.HOTLINE_OPERATOR)
     await page.goto("/citizen-reports")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Hộp phản ánh")
     rows = page.locator("#cr-inbox tbody tr")
     await expect(rows.first).to_be_visible()
+
+    # A call recorded meanwhile by another operator (here from another process) appears without reloading.
+    await expect(page.locator("html")).to_have_attribute("data-live", "online")
+    report = ReportCreate(
+        category_code="rac-thai",
+        description="Rác thải sinh hoạt tràn ra lòng đường trước cổng chợ.",
+        lat=TAN_NINH[0],
+        lon=TAN_NINH[1],
+        attributes={"khoi_luong": "nhieu"},
+        source=Source.HOTLINE,
+    )
+    operator = Principal(
+        kind=PrincipalKind.USER,
+        id=None,
+        name="Tổng đài viên",
+        role=Role.HOTLINE_OPERATOR,
+        scopes=runtime.scopes_for_role(Role.HOTLINE_OPERATOR),
+    )
+    async with runtime.db.transaction() as session:
+        result = await report_service.submit(
+            session,
+            runtime,
+            report,
+            principal=operator,
+            client_ip="203.0.113.7",
+            store=MediaStore.under(runtime.settings.data_dir),
+        )
+    await expect(page.get_by_role("link", name=result.tracking_code)).to_be_visible(timeout=15_000)
     await page.get_by_label("Chỉ phản ánh quá hạn").check()
     await page.get_by_role("button", name="Lọc").click()
     await expect(page).to_have_url(re.compile(r"overdue=true"))

@@ -9,6 +9,7 @@ from playwright.async_api import Page, expect
 from sqlalchemy import select, update
 from tests.browser.conftest import BrowserLogin
 from tests.browser.page_checks import check_page, switch_language
+from tests.conftest import UserFactory
 
 from ioc.core.models import Job
 from ioc.core.runtime import Runtime
@@ -60,19 +61,32 @@ async def _let_task_run_late(runtime: Runtime, title: str) -> int:
         return task.id
 
 
-async def _assign(page: Page, agency: str, title: str, hours: str) -> None:
+async def _assign(page: Page, agency: str, title: str, hours: str, doer: str | None = None) -> None:
     form = page.locator("#form-task")
     await form.get_by_label("Cơ quan").select_option(agency)
     await form.get_by_label("Nhiệm vụ").fill(title)
     await form.get_by_label("Thời hạn (giờ làm việc)").fill(hours)
+    if doer is not None:
+        # The user picker: type part of a name, take the suggestion with the keyboard.
+        picker = form.locator('[data-user-picker][data-name="assignee_id"]')
+        await picker.get_by_role("combobox").fill(doer.split()[-2])
+        await expect(picker.get_by_role("option")).to_have_text([doer])
+        await picker.get_by_role("combobox").press("ArrowDown")
+        await picker.get_by_role("combobox").press("Enter")
+        await expect(picker.locator("[data-user-chosen] li")).to_contain_text(doer)
     await form.get_by_role("button", name="Giao nhiệm vụ").click()
     await expect(page.locator("#incident-task-table")).to_contain_text(title)
+    if doer is not None:
+        await expect(page.locator("#incident-task-table [data-task-assignee]")).to_contain_text(doer)
 
 
 async def test_incident_from_alarm_two_agencies_one_overdue_escalates_live(
-    page: Page, browser_login: BrowserLogin, runtime: Runtime
+    page: Page, browser_login: BrowserLogin, runtime: Runtime, make_user: UserFactory
 ) -> None:
     alarm_id = await _raise_alarm(runtime)
+    async with runtime.db.session() as session:
+        ward = (await org_unit.get_agency(session, "UBND-25459")).id
+    await make_user(Role.AGENCY_STAFF, display_name="Cán bộ Lê Thị Mai", agency_id=ward)
     await browser_login(page, role=Role.HOTLINE_OPERATOR, email="trucban@tayninh.gov.vn")
     await page.goto("/incidents")
     await check_page(page, "vi")
@@ -91,7 +105,7 @@ async def test_incident_from_alarm_two_agencies_one_overdue_escalates_live(
     await expect(page.locator("#incident-checklist li")).to_have_count(8)
     await check_page(page, "vi")
 
-    await _assign(page, "UBND-25459", "Di dời các hộ dân vùng trũng", "2")
+    await _assign(page, "UBND-25459", "Di dời các hộ dân vùng trũng", "2", doer="Cán bộ Lê Thị Mai")
     await _assign(page, "80-SXD", "Bố trí máy bơm tiêu úng", "8")
     await page.locator("#form-log").get_by_label("Nội dung").fill("Yêu cầu lực lượng xung kích phường có mặt ngay.")
     await page.locator("#form-log").get_by_role("button", name="Ghi vào nhật ký").click()

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from openpyxl import load_workbook
-from playwright.async_api import Page, expect
+from playwright.async_api import FilePayload, Page, expect
 from tests.browser.conftest import BrowserLogin, PageGuard
 from tests.browser.page_checks import check_page, save_screenshot
 
@@ -69,25 +69,25 @@ async def test_agency_fixes_a_template_error_submits_head_approves_and_leader_se
     sheet = book["Nhap lieu"]
     rows = {(sheet.cell(r, 1).value, sheet.cell(r, 3).value): r for r in range(4, sheet.max_row + 1)}
     online_row, within_row = rows[("TTHC_RECEIVED", "ONLINE")], rows[("TTHC_IN_PROGRESS", "WITHIN")]
-    sheet.cell(online_row, 6, int(sheet.cell(online_row, 6).value) + 500)
+    sheet.cell(online_row, 6, int(str(sheet.cell(online_row, 6).value)) + 500)
     sheet.cell(within_row, 6, "năm trăm")  # the deliberate error
     bad = io.BytesIO()
     book.save(bad)
     await page.locator("[data-upload]").set_input_files(
-        files=[{"name": "bao-cao.xlsx", "mimeType": "application/octet-stream", "buffer": bad.getvalue()}]
+        files=[FilePayload(name="bao-cao.xlsx", mimeType="application/octet-stream", buffer=bad.getvalue())]
     )
     await expect(page.locator("[data-errors] li")).to_have_count(1)
     await expect(page.locator("[data-errors] li")).to_contain_text(f"Dòng {within_row}, ô F{within_row}")
     sheet.cell(
         within_row,
         6,
-        int(load_workbook(io.BytesIO(await download.body()))["Nhap lieu"].cell(within_row, 6).value) + 500,
+        int(str(load_workbook(io.BytesIO(await download.body()))["Nhap lieu"].cell(within_row, 6).value)) + 500,
     )
     good = io.BytesIO()
     book.save(good)
     async with page.expect_navigation():
         await page.locator("[data-upload]").set_input_files(
-            files=[{"name": "bao-cao.xlsx", "mimeType": "application/octet-stream", "buffer": good.getvalue()}]
+            files=[FilePayload(name="bao-cao.xlsx", mimeType="application/octet-stream", buffer=good.getvalue())]
         )
     async with page.expect_navigation():
         await page.get_by_role("button", name="Gửi báo cáo").click()
@@ -116,3 +116,43 @@ async def test_agency_fixes_a_template_error_submits_head_approves_and_leader_se
         "data-status", "approved"
     )
     await check_page(page, "vi")
+
+
+async def test_leader_builds_a_pivot_with_chart_and_export_and_admin_edits_metadata(
+    page: Page, browser_login: BrowserLogin, page_guard: PageGuard
+) -> None:
+    # From the overview, the leader opens the builder with the pack's indicators and draws the last year.
+    await browser_login(page, role=Role.LEADER)
+    await page.goto("/indicators/overview/tthc")
+    async with page.expect_navigation():
+        await page.locator("[data-pivot-link]").click()
+    await expect(page.locator("[data-pivot-table]")).to_be_visible()
+    await expect(page.locator("#ind-pivot-chart")).to_have_attribute("data-chart-state", "ready")
+    await expect(page.locator("#ind-pivot-chart canvas")).to_have_count(1)
+    await check_page(page, "vi")
+    await page.locator("#f-dx").select_option(["TTHC_RECEIVED"])
+    await page.locator("#f-ou").select_option(["80", "25459"])
+    await page.locator("#f-split").check()
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Xem").click()
+    await expect(page.locator('[data-pivot-table] tr[data-total][data-dx="TTHC_RECEIVED.ONLINE"]')).to_have_count(1)
+    href = await page.locator('[data-export="xlsx"]').get_attribute("href")
+    exported = await page.request.get(str(href))
+    assert exported.headers["content-disposition"] == 'attachment; filename="bang-tong-hop.xlsx"'
+    assert load_workbook(io.BytesIO(await exported.body()))["Bang tong hop"].cell(1, 2).value == "Dữ liệu / Data"
+    await save_screenshot(page, "indicator-pivot-vi")
+
+    # The administrator's element form checks fields as they are typed, in Vietnamese, before the server does.
+    await page.context.clear_cookies()
+    await browser_login(page, role=Role.ADMIN)
+    await page.goto("/indicators/admin/elements/new")
+    await check_page(page, "vi")
+    code = page.locator("#f-code")
+    await code.fill("1 sai")
+    await code.blur()
+    await expect(page.locator("#f-code-inline-error")).to_contain_text("Mã bắt đầu bằng chữ")
+    await code.fill("HE_DEMO_NEW")
+    await page.locator("#f-name").fill("Lượt khám thử nghiệm")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Lưu").click()
+    await expect(page.locator('[data-saved="HE_DEMO_NEW"]')).to_be_visible()

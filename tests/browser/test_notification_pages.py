@@ -138,7 +138,13 @@ async def test_notification_log_shows_a_refused_webhook_and_retries_it(
     await page.get_by_label("Status").select_option("dead")
     async with page.expect_navigation():
         await page.get_by_role("button", name="Filter").click()
-    await expect(page.locator("[data-state=empty]")).to_contain_text("No delivery matches the filters.")
+    # The delivered row leaves the "dead" list; what stays (the demo alarms' e-mails, with no mail server in a
+    # test) failed too, and an empty list says so in words.
+    await expect(row).to_have_count(0)
+    statuses = await page.locator("#main .data-table > tbody > tr [data-status]").all_inner_texts()
+    assert all(status == "Dead" for status in statuses), statuses
+    if not statuses:
+        await expect(page.locator("[data-state=empty]")).to_contain_text("No delivery matches the filters.")
     await page.get_by_role("link", name="Clear").click()
     await expect(row.locator("[data-status]")).to_have_text("Delivered")
     await check_page(page, "en")

@@ -23,6 +23,8 @@ from ioc.core.calendar import (
 )
 from ioc.core.time import PROVINCE_TZ
 
+pytestmark = pytest.mark.engine_free  # no database: run once, in the SQLite pass
+
 CALENDAR = WorkingCalendar()
 SECONDS_PER_OFFICE_DAY = WORKING_HOURS_PER_DAY * 3600
 HALF_DAY_SECONDS = SECONDS_PER_OFFICE_DAY // 2

@@ -21,6 +21,8 @@ from ioc.core.lunar import (
     sun_apparent_longitude,
 )
 
+pytestmark = pytest.mark.engine_free  # no database: run once, in the SQLite pass
+
 CHINA_UTC_OFFSET_HOURS = 8.0
 
 SOLAR_RANGE = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))

@@ -6,6 +6,8 @@ import pytest
 
 from ioc.core.module import Manifest, ModuleLoadError, load_modules, order_modules
 
+pytestmark = pytest.mark.engine_free  # no database: run once, in the SQLite pass
+
 
 def _manifest(name: str, tier: int = 1, depends_on: tuple[str, ...] = ()) -> Manifest:
     return Manifest(name=name, tier=tier, title_vi=name, title_en=name, depends_on=depends_on)

@@ -108,6 +108,7 @@ async def test_enabled_module_shows_its_page_endpoint_and_navigation(
         assert status.json()["title_vi"] == TITLE_VI
 
 
+@pytest.mark.engine_free  # static checks of generated files: the same on every engine
 def test_generated_code_follows_the_house_rules(generated: tuple[str, Path]) -> None:
     name, root = generated
     package = MODULES_DIR / name
@@ -121,6 +122,7 @@ def test_generated_code_follows_the_house_rules(generated: tuple[str, Path]) -> 
     assert (package / "README.md").is_file()
 
 
+@pytest.mark.engine_free  # static checks of generated files: the same on every engine
 def test_generated_code_passes_ruff(generated: tuple[str, Path]) -> None:
     name, root = generated
     targets = [str(MODULES_DIR / name), str(root / "tests")]
@@ -131,6 +133,7 @@ def test_generated_code_passes_ruff(generated: tuple[str, Path]) -> None:
     assert formatting.returncode == 0, formatting.stdout + formatting.stderr
 
 
+@pytest.mark.engine_free  # static checks of generated files: the same on every engine
 def test_generated_code_passes_mypy_strict(generated: tuple[str, Path]) -> None:
     name, root = generated
     # Imported project code is type-checked by its own gate; only the generated files are judged here.

@@ -11,6 +11,8 @@ from types import ModuleType
 
 import pytest
 
+pytestmark = pytest.mark.engine_free  # no database: run once, in the SQLite pass
+
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "src" / "ioc" / "web"
 STATIC = WEB / "static"

@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from ioc.modules.audit import AuditEntryRead, FieldChange, field_changes
+
+pytestmark = pytest.mark.engine_free  # no database: run once, in the SQLite pass
 
 
 def _entry(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> AuditEntryRead:

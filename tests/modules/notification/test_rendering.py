@@ -7,6 +7,8 @@ import pytest
 from ioc.modules.notification import TemplateInvalid
 from ioc.modules.notification.rendering import check_template, render_text
 
+pytestmark = pytest.mark.engine_free  # no database: run once, in the SQLite pass
+
 
 def test_placeholders_are_filled() -> None:
     assert render_text("Trạm {{ station }}: PM2.5 = {{ value }} µg/m³", {"station": "Tân Ninh", "value": 87}) == (
