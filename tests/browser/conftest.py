@@ -35,6 +35,7 @@ from playwright.async_api import (
     Route,
     ViewportSize,
     async_playwright,
+    expect,
 )
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -64,6 +65,8 @@ CHROMIUM_ARGS = [
 DESK_VIEWPORT = ViewportSize(width=1366, height=860)
 SERVER_START_TIMEOUT = 30.0
 DEFAULT_TIMEOUT_MS = 15_000
+# Assertions wait as long as actions do: a machine busy with other work can take more than the 5-s default.
+expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
 
 
 def _skip_or_fail(message: str) -> None:

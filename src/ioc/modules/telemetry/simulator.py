@@ -225,13 +225,22 @@ def _noise(station: Station, key: str, moment: datetime, scale: float) -> float:
     return rng.gauss(0.0, scale)
 
 
-def _episode_factor(station: Station, moment: datetime, episode_start: datetime | None, hours: float) -> float:
+def _episode_factor(
+    station: Station, moment: datetime, episode_start: datetime | None, hours: float, ramp_hours: float | None
+) -> float:
+    """Return 0 outside the episode and up to 1 inside: a quarter sine up, a plateau, a quarter sine down.
+
+    With ramps of half the episode (the default) the shape is one sine hump, as in the hourly history; the
+    live run's plume arrives within a minute or two and stays, as a plume does when the wind holds.
+    """
     if not station.episode or episode_start is None:
         return 0.0
     elapsed = (moment - episode_start).total_seconds() / 3600
     if elapsed < 0 or elapsed > hours:
         return 0.0
-    return math.sin(math.pi * elapsed / hours)  # rises, peaks in the middle, falls
+    ramp = hours / 2 if ramp_hours is None else min(ramp_hours, hours / 2)
+    edge = min(elapsed, hours - elapsed)
+    return math.sin(math.pi / 2 * edge / ramp) if edge < ramp else 1.0
 
 
 def _effluent(key: str, hour: float, episode: float) -> float:
@@ -257,6 +266,7 @@ def value_at(
     *,
     episode_start: datetime | None = None,
     episode_hours: float = HISTORY_EPISODE_LENGTH_HOURS,
+    episode_ramp_hours: float | None = None,
     drift_origin: datetime | None = None,
 ) -> float:
     """Return the simulated reading of a quantity at a station at a moment."""
@@ -267,7 +277,7 @@ def value_at(
     sun = _daylight(hour)
     industrial = station.profile is Profile.INDUSTRIAL
     urban = station.profile is Profile.URBAN
-    episode = _episode_factor(station, moment, episode_start, episode_hours)
+    episode = _episode_factor(station, moment, episode_start, episode_hours, episode_ramp_hours)
     key = quantity.key
     base: float
     if station.profile is Profile.DISCHARGE:
@@ -282,7 +292,10 @@ def value_at(
     elif key == "no2":
         base = 18 + 45 * traffic * urban + 12 * industrial + 90 * episode
     elif key == "so2":
-        base = 8 + 25 * industrial + 6 * urban + 260 * episode
+        # A boiler burning high-sulphur fuel without its scrubber: about 510 µg/m³ at the plateau, over the
+        # 1-hour limit of QCVN 05:2023/BTNMT Bảng 1 (350 µg/Nm³) and in VN_AQI's "poor" band (Decision 1459
+        # Bảng 2: 350-550 µg/m³), so that the episode raises a QCVN 05 exceedance while PM2.5 turns it red.
+        base = 8 + 25 * industrial + 6 * urban + 480 * episode
     elif key == "o3":
         base = 20 + 85 * sun + 10 * (station.profile is Profile.BACKGROUND)
     elif key == "temp":
@@ -333,12 +346,19 @@ def readings(
     *,
     episode_start: datetime | None = None,
     episode_hours: float = HISTORY_EPISODE_LENGTH_HOURS,
+    episode_ramp_hours: float | None = None,
     drift_origin: datetime | None = None,
 ) -> dict[str, float]:
     """Return every quantity of a station at a moment."""
     return {
         q.key: value_at(
-            station, q, moment, episode_start=episode_start, episode_hours=episode_hours, drift_origin=drift_origin
+            station,
+            q,
+            moment,
+            episode_start=episode_start,
+            episode_hours=episode_hours,
+            episode_ramp_hours=episode_ramp_hours,
+            drift_origin=drift_origin,
         )
         for q in station.quantities
     }
@@ -378,17 +398,26 @@ def history_messages(now: datetime, days: int = HISTORY_DAYS) -> Iterator[Inboun
 
 @dataclass
 class LiveRun:
-    """The state of a live simulation: when it started and when its pollution episode happens."""
+    """The state of a live simulation: when it started and when its pollution episode happens.
+
+    The episode is long and strong enough for what the environment module judges by the hour (the mean of the
+    hour so far): within about five minutes PM2.5 near 200 µg/m³ lifts the NowCast past 80 µg/m³ (VN_AQI "bad",
+    red; Decision 1459 Bảng 2) and the hour's SO2 mean passes the 1-hour limit of QCVN 05:2023/BTNMT Bảng 1
+    (350 µg/Nm³), an exceedance. An hour is a plausible length for a plume episode; the server's demo
+    starts a new one every two hours.
+    """
 
     started: datetime
     episode: bool = True
     episode_delay: timedelta = timedelta(minutes=1)
-    episode_length: timedelta = timedelta(minutes=20)
+    episode_length: timedelta = timedelta(minutes=60)
+    episode_ramp: timedelta = timedelta(minutes=1)
 
     def messages(self, moment: datetime) -> list[tuple[Station, str]]:
         """Return (station, payload) for every station that is still talking."""
         episode_start = self.started + self.episode_delay if self.episode else None
         hours = self.episode_length.total_seconds() / 3600
+        ramp_hours = self.episode_ramp.total_seconds() / 3600
         drift_origin = self.started - timedelta(days=HISTORY_DAYS)
         return [
             (
@@ -397,7 +426,12 @@ class LiveRun:
                     station,
                     moment,
                     readings(
-                        station, moment, episode_start=episode_start, episode_hours=hours, drift_origin=drift_origin
+                        station,
+                        moment,
+                        episode_start=episode_start,
+                        episode_hours=hours,
+                        episode_ramp_hours=ramp_hours,
+                        drift_origin=drift_origin,
                     ),
                 ),
             )
