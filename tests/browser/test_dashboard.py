@@ -121,6 +121,22 @@ async def test_dashboard_shows_a_report_submitted_through_the_api_within_two_sec
     await page.wait_for_timeout(1500)  # the debounced refresh of tiles and layers settles before the picture
     await save_doc_screenshot(page, "dashboard-desk.png")
 
+    # The modules' charts below the map: the reports chart counts the report just sent, and the range picker
+    # redraws every chart for the new range.
+    reports_chart = page.locator('[data-dash-charts] .dash-chart[data-chart-key="citizen_report.received_resolved"]')
+    await reports_chart.scroll_into_view_if_needed()
+    await expect(reports_chart.locator(".dash-chart-box")).to_have_attribute("data-chart-state", "ready")
+    await expect(page.locator('[data-dash-charts] .dash-chart[data-chart-key="environment.aqi"]')).to_have_count(1)
+    async with page.expect_response(lambda r: "/dashboard/charts/data" in r.url and "range=24h" in r.url) as answer:
+        await page.locator("[data-dash-range]").select_option("24h")
+    drawn = {chart["key"]: chart for chart in await (await answer.value).json()}
+    received = drawn["citizen_report.received_resolved"]
+    assert (received["bucket_seconds"], len(received["times"]), received["error"]) == (3600, 24, None)
+    assert (received["series"][0]["values"][-1] or 0) >= 1
+    await expect(reports_chart.locator(".dash-chart-box")).to_have_attribute("data-chart-state", "ready")
+    await expect(reports_chart.locator("figcaption a")).to_have_attribute("href", "/phan-anh/thong-ke")
+    await check_page(page, "vi")
+
 
 async def test_dashboard_wall_layout_editor_saves_and_restores_a_layout(
     page: Page, browser_login: BrowserLogin

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,10 +14,9 @@ from fastapi import APIRouter
 from .events import Audience, Subscription
 from .jobs import JobSpec
 from .security import Role
+from .time import PROVINCE_TZ
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     import click
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -140,6 +140,68 @@ class FeedEntry:
     link: str = ""  # a path filled from the payload, e.g. "/alarms/{alarm_id}"; a payload `url` wins
 
 
+@dataclass(frozen=True)
+class ChartWindow:
+    """The time range a chart is drawn over: its buckets (hours or days in the province's time zone)."""
+
+    range: str  # the picker's value: "24h", "7d", "30d", "90d"
+    bucket: timedelta
+    starts: tuple[datetime, ...]  # bucket starts, contiguous, oldest first; the last one holds `until`
+    until: datetime
+
+    @property
+    def since(self) -> datetime:
+        """Return the start of the first bucket."""
+        return self.starts[0] if self.starts else self.until
+
+    def slot(self, moment: datetime) -> int | None:
+        """Return the index of the bucket holding a moment, or None outside the window."""
+        if not self.starts or moment < self.starts[0]:
+            return None
+        # The province keeps no daylight saving time: buckets are of equal length from the first start.
+        index = int((moment - self.starts[0]) // self.bucket)
+        return index if index < len(self.starts) else None
+
+    def day_slot(self, day: date) -> int | None:
+        """Return the index of the bucket holding the start of a local day (daily figures)."""
+        return self.slot(datetime.combine(day, time(0), tzinfo=PROVINCE_TZ))
+
+
+@dataclass(frozen=True)
+class ChartLine:
+    """One line of a chart: its label and a value per point (None for a gap)."""
+
+    label: str
+    values: list[float | None]
+
+
+@dataclass(frozen=True)
+class ChartPlot:
+    """What a chart provider answers: lines over the window's buckets, or over points of its own (e.g. months)."""
+
+    lines: list[ChartLine]
+    times: tuple[datetime, ...] | None = None  # None: the window's bucket starts
+    bucket: timedelta | None = None  # with `times`: how long each point stands for
+
+
+@dataclass(frozen=True)
+class ChartSource:
+    """A chart a module offers to the operations picture; `plot` answers for one context and time window."""
+
+    key: str  # "<module>.<chart>", stable: wall layouts refer to it
+    label_vi: str
+    label_en: str
+    plot: Callable[[PictureContext, ChartWindow], Awaitable[ChartPlot]]
+    unit: str = ""  # of the values: "%", "VN_AQI", "" for counts
+    link: str = ""  # the page with the detail behind the chart
+    scope: str | None = None  # None: public chart
+    order: int = 100
+
+    def label(self, lang: str) -> str:
+        """Return the label in the requested language."""
+        return self.label_en if lang == "en" else self.label_vi
+
+
 SeedHook = Callable[[SeedContext], Awaitable[None]]
 StartupHook = Callable[["Runtime"], Awaitable[None]]
 ShutdownHook = Callable[["Runtime"], Awaitable[None]]
@@ -173,6 +235,7 @@ class Manifest:
     kpis: tuple[KpiTile, ...] = ()
     map_layers: tuple[MapLayer, ...] = ()
     feed: tuple[FeedEntry, ...] = ()
+    charts: tuple[ChartSource, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def title(self, lang: str) -> str:

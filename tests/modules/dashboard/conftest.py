@@ -1,11 +1,15 @@
-"""Fixtures of the `dashboard` tests: the dashboard and a test module offering tiles and layers."""
+"""Fixtures of the `dashboard` tests: the dashboard, a test module offering tiles, layers and charts, and the
+fixtures of the modules whose charts the picture shows (their own seeding, reused)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from tests.modules.citizen_report.conftest import categories, submit, units  # noqa: F401 (fixtures of the module charts)
 from tests.modules.dashboard.picturemod import manifest as picturemod
+from tests.modules.environment.conftest import make_station  # noqa: F401 (fixture)
+from tests.modules.indicator.conftest import world  # noqa: F401 (fixture)
 
 from ioc.core.settings import Settings
 

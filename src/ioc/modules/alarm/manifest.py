@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ioc.core.module import FeedEntry, KpiTile, Manifest, MapLayer, NavEntry, Scope
+from ioc.core.module import ChartSource, FeedEntry, KpiTile, Manifest, MapLayer, NavEntry, Scope
 from ioc.core.security import Role
 
+from .charts import raised_by_severity
 from .constants import (
     CONSOLE_PATH,
     MODULE_NAME,
@@ -110,6 +111,17 @@ manifest = Manifest(
             features=alarm_features,
             scope=SCOPE_READ,
             order=5,
+        ),
+    ),
+    charts=(
+        ChartSource(
+            key="alarm.per_day",
+            label_vi="Cảnh báo phát sinh theo mức độ",
+            label_en="Alarms raised by severity",
+            plot=raised_by_severity,
+            link=CONSOLE_PATH,
+            scope=SCOPE_READ,
+            order=30,
         ),
     ),
     feed=(

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from ioc.core.module import FeedEntry, KpiTile, Manifest, MapLayer, NavEntry, Scope
+from ioc.core.module import ChartSource, FeedEntry, KpiTile, Manifest, MapLayer, NavEntry, Scope
 from ioc.core.security import Role
 
 from . import service
+from .charts import received_and_resolved
 from .constants import (
     HOTLINE_PATH,
     INBOX_PATH,
@@ -162,6 +163,16 @@ manifest = Manifest(
             order=20,
             # The public tracking page: the layer is public, so its card must not lead to a staff page.
             link=f"{PUBLIC_FORM_PATH}/{{code}}",
+        ),
+    ),
+    charts=(
+        ChartSource(
+            key="citizen_report.received_resolved",
+            label_vi="Phản ánh tiếp nhận và đã giải quyết",
+            label_en="Reports received and resolved",
+            plot=received_and_resolved,
+            link=STATS_PATH,
+            order=10,
         ),
     ),
     # The live feed of the operations picture: new reports, and those that went overdue or were reopened.

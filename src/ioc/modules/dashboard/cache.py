@@ -1,4 +1,4 @@
-"""A short-lived, shared memory of computed tiles and layers, so that many screens cost one computation.
+"""A short-lived, shared memory of computed tiles, layers and charts, so that many screens cost one computation.
 
 The key names what was computed (tile or layer, unit, language), for whom (the viewer's role, scopes,
 agency and units, never the person: two operators of one agency see the same picture) and the newest

@@ -122,7 +122,7 @@ async def read_layer(
 
 @api_router.get("/charts", response_model=list[ChartRead], summary="Danh mục biểu đồ / charts")
 async def read_charts(request: Request, principal: Principal | None = Depends(optional_principal)) -> list[ChartRead]:
-    """List the charts the caller may see: event counts and the hourly history of each KPI tile."""
+    """List the charts the caller may see: the modules' charts, event counts and the history of each KPI tile."""
     return service.chart_catalogue(principal, _lang(request), _runtime(request), with_kpis=True)
 
 
@@ -140,7 +140,7 @@ async def read_charts_data(
     principal: Principal | None = Depends(optional_principal),
     session: AsyncSession = Depends(db_session),
 ) -> list[ChartData]:
-    """Count every chart's events (or only `keys`) in one request, for pages that show several."""
+    """Draw every chart (or only `keys`) in one request, for pages that show several; a failing one carries an error."""
     wanted = [k.strip() for k in keys.split(",") if k.strip()] if keys else None
     return await service.charts_data(session, _runtime(request), principal, range_, _lang(request), unit, wanted)
 
@@ -154,7 +154,7 @@ async def read_chart(
     principal: Principal | None = Depends(optional_principal),
     session: AsyncSession = Depends(db_session),
 ) -> ChartData:
-    """Count a chart's events per hour or day in the chosen range."""
+    """Draw one chart per hour or day in the chosen range: a module's chart, an event count or a tile's history."""
     return await service.chart_data(session, _runtime(request), principal, key, range_, _lang(request), unit)
 
 
@@ -271,7 +271,7 @@ def _page_config(request: Request, principal: Principal, unit: str | None, **ext
         "eventLabels": {name: service.event_label(runtime, name, lang) for name in names},
         "feedEntries": service.feed_client_config(runtime),
         "staff": principal.has("live:read"),
-        "chartList": [c.model_dump() for c in service.chart_catalogue(principal, lang)],
+        "chartList": [c.model_dump() for c in service.chart_catalogue(principal, lang, runtime)],
         "kpiCharts": [
             c.model_dump()
             for c in service.chart_catalogue(principal, lang, runtime, with_kpis=True)

@@ -69,10 +69,13 @@ class LayerCatalogue(BaseModel):
 
 
 class ChartRead(BaseModel):
-    """A chart of the catalogue."""
+    """A chart of the catalogue: an event count, a module's chart or a KPI tile's history."""
 
     key: str
     label: str
+    module: str = Field("", description="mô-đun cung cấp biểu đồ (rỗng: đếm sự kiện) / module offering the chart")
+    unit: str = Field("", description="đơn vị của giá trị / unit of the values")
+    link: str = Field("", description="trang chi tiết / the detail page")
 
 
 class ChartSeries(BaseModel):
@@ -91,6 +94,9 @@ class ChartData(BaseModel):
     bucket_seconds: int
     times: list[int]
     series: list[ChartSeries]
+    unit: str = Field("", description="đơn vị của giá trị / unit of the values")
+    link: str = Field("", description="trang chi tiết / the detail page")
+    error: str | None = Field(None, description="lỗi khi tính biểu đồ này / why this chart could not be computed")
 
 
 class UnitHistoryRow(BaseModel):

@@ -1,7 +1,8 @@
 """Business rules of the `dashboard` module: the operations picture assembled from the modules' manifests.
 
-The dashboard imports no service module: KPI tiles and map layers come from `Manifest.kpis` and
-`Manifest.map_layers` of whatever modules are enabled, the feed and the event charts from the outbox.
+The dashboard imports no service module: KPI tiles, map layers and module charts come from `Manifest.kpis`,
+`Manifest.map_layers` and `Manifest.charts` of whatever modules are enabled, the feed and the event charts
+from the outbox.
 No HTTP and no commit here (the router commits).
 """
 
@@ -17,7 +18,18 @@ from urllib.parse import quote
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.core.events import DomainEvent
-from ioc.core.module import FeedEntry, KpiTile, KpiValue, Manifest, MapLayer, PictureContext
+from ioc.core.logging import OutageLog
+from ioc.core.module import (
+    ChartPlot,
+    ChartSource,
+    ChartWindow,
+    FeedEntry,
+    KpiTile,
+    KpiValue,
+    Manifest,
+    MapLayer,
+    PictureContext,
+)
 from ioc.core.runtime import Runtime
 from ioc.core.security import SYSTEM, Principal, Role
 from ioc.core.time import PROVINCE_TZ, utc_now
@@ -58,6 +70,7 @@ from .schemas import (
 )
 
 log = logging.getLogger(__name__)
+_TILE_OUTAGE = OutageLog(log, "dashboard tiles")
 
 # A change smaller than this share of the previous value reads as "flat".
 FLAT_SHARE = 0.005
@@ -80,6 +93,12 @@ def visible_layers(runtime: Runtime, principal: Principal | None) -> list[tuple[
     """Return the map layers of the enabled modules that the caller may see, in display order."""
     layers = [(m, layer) for m in runtime.modules for layer in m.map_layers if _may_see(layer.scope, principal)]
     return sorted(layers, key=lambda pair: (pair[1].order, pair[1].key))
+
+
+def visible_charts(runtime: Runtime, principal: Principal | None) -> list[tuple[Manifest, ChartSource]]:
+    """Return the charts the enabled modules offer that the caller may see, in display order."""
+    charts = [(m, chart) for m in runtime.modules for chart in m.charts if _may_see(chart.scope, principal)]
+    return sorted(charts, key=lambda pair: (pair[1].order, pair[1].key))
 
 
 def _error_text(lang: str) -> str:
@@ -121,9 +140,11 @@ async def compute_tile(
         else:
             key = ("tile", tile.key, ctx.unit_code, ctx.lang, viewer_key(ctx.principal), mark)
             value = await cache.get(key, lambda: _tile_value(ctx, tile))
-    except Exception:
-        log.exception("KPI tile failed", extra={"tile": tile.key})
+    except Exception as exc:
+        # A lost database is logged once per outage, not once per tile of every page.
+        _TILE_OUTAGE.failed(exc, "KPI tile failed", tile=tile.key)
         return read.model_copy(update={"error": _error_text(ctx.lang)})
+    _TILE_OUTAGE.succeeded()
     trend, change = trend_of(value)
     return read.model_copy(
         update={
@@ -455,12 +476,18 @@ KPI_CHART_PREFIX = "kpi."
 def chart_catalogue(
     principal: Principal | None, lang: str, runtime: Runtime | None = None, with_kpis: bool = False
 ) -> list[ChartRead]:
-    """List the charts the caller may see: event counts, and (`with_kpis`) the history of each KPI tile."""
-    charts = [ChartRead(key=c.key, label=c.label(lang)) for c in EVENT_CHARTS if _chart_events(c, principal)]
+    """List the charts the caller may see: the modules' charts, event counts and (`with_kpis`) each tile's history."""
+    charts: list[ChartRead] = []
+    if runtime is not None:
+        charts += [
+            ChartRead(key=c.key, label=c.label(lang), module=m.name, unit=c.unit, link=c.link)
+            for m, c in visible_charts(runtime, principal)
+        ]
+    charts += [ChartRead(key=c.key, label=c.label(lang)) for c in EVENT_CHARTS if _chart_events(c, principal)]
     if with_kpis and runtime is not None:
         charts += [
-            ChartRead(key=f"{KPI_CHART_PREFIX}{tile.key}", label=tile.label(lang))
-            for _m, tile in visible_tiles(runtime, principal)
+            ChartRead(key=f"{KPI_CHART_PREFIX}{tile.key}", label=tile.label(lang), module=m.name, link=tile.link)
+            for m, tile in visible_tiles(runtime, principal)
         ]
     return charts
 
@@ -531,6 +558,59 @@ def _buckets(now: datetime, range_: ChartRange) -> tuple[timedelta, list[datetim
     return bucket, starts
 
 
+def chart_window(now: datetime, range_: ChartRange) -> ChartWindow:
+    """Return the buckets a chart of this range is drawn over (hours for a day, else days), ending now."""
+    bucket, starts = _buckets(now, range_)
+    return ChartWindow(range=range_.value, bucket=bucket, starts=tuple(starts), until=now)
+
+
+async def _plot(ctx: PictureContext, source: ChartSource, window: ChartWindow) -> ChartPlot:
+    # A savepoint, as for the tiles: a failing chart must not poison the session the other charts use.
+    async with ctx.session.begin_nested():
+        plot = await source.plot(ctx, window)
+    points = len(plot.times) if plot.times is not None else len(window.starts)
+    if any(len(line.values) != points for line in plot.lines):
+        raise ValueError(f"chart {source.key} answered lines of another length than its {points} points")
+    return plot
+
+
+async def module_chart(
+    ctx: PictureContext,
+    manifest: Manifest,
+    source: ChartSource,
+    window: ChartWindow,
+    cache: PictureCache | None = None,
+    mark: int = 0,
+) -> ChartData:
+    """Draw one module's chart (or reuse it from `cache`); a failure becomes the chart's error state."""
+    bucket_seconds = int(window.bucket.total_seconds())
+    data = ChartData(
+        key=source.key,
+        label=source.label(ctx.lang),
+        range=window.range,
+        bucket_seconds=bucket_seconds,
+        times=[int(start.timestamp()) for start in window.starts],
+        series=[],
+        unit=source.unit,
+        link=source.link,
+    )
+    try:
+        if cache is None:
+            plot = await _plot(ctx, source, window)
+        else:
+            key = ("chart", source.key, window.range, ctx.unit_code, ctx.lang, viewer_key(ctx.principal), mark)
+            plot = await cache.get(key, lambda: _plot(ctx, source, window))
+    except Exception:
+        log.exception("chart failed", extra={"chart": source.key, "chart_module": manifest.name})
+        return data.model_copy(update={"error": _error_text(ctx.lang)})
+    series = [ChartSeries(label=line.label, values=list(line.values)) for line in plot.lines]
+    update: dict[str, Any] = {"series": series}
+    if plot.times is not None:
+        update["times"] = [int(moment.timestamp()) for moment in plot.times]
+        update["bucket_seconds"] = int((plot.bucket or window.bucket).total_seconds())
+    return data.model_copy(update=update)
+
+
 async def charts_data(
     session: AsyncSession,
     runtime: Runtime,
@@ -540,14 +620,25 @@ async def charts_data(
     unit_code: str | None = None,
     keys: Sequence[str] | None = None,
 ) -> list[ChartData]:
-    """Count the charts' events per hour (24 h) or per day in the province's time zone, in one query."""
+    """Draw every chart the caller may see (or only `keys`): the modules' charts, then the event counts.
+
+    Events are counted per hour (24 h) or per day in the province's time zone, in one query.
+    """
+    now = utc_now()
+    answers: list[ChartData] = []
+    sources = [(m, c) for m, c in visible_charts(runtime, principal) if keys is None or c.key in keys]
+    if sources:
+        window = chart_window(now, range_)
+        cache, mark = picture_cache.for_runtime(runtime), await repository.latest_event_id(session)
+        ctx = PictureContext(session=session, principal=principal, now=now, lang=lang, unit_code=unit_code)
+        # One after the other in the request's session, for the same reason as the tiles.
+        answers += [await module_chart(ctx, m, source, window, cache, mark) for m, source in sources]
     charts = [(c, _chart_events(c, principal)) for c in EVENT_CHARTS if keys is None or c.key in keys]
     charts = [(c, names) for c, names in charts if names]
-    bucket, starts = _buckets(utc_now(), range_)
+    bucket, starts = _buckets(now, range_)
     index = {int(s.timestamp()): i for i, s in enumerate(starts)}
     wanted = sorted({name for _c, names in charts for name in names})
-    times = await repository.event_times(session, wanted, starts[0], unit_code) if starts else {}
-    answers: list[ChartData] = []
+    times = await repository.event_times(session, wanted, starts[0], unit_code) if starts and wanted else {}
     for chart, names in charts:
         series: list[ChartSeries] = []
         for name in names:
@@ -584,7 +675,7 @@ async def chart_data(
     lang: str,
     unit_code: str | None = None,
 ) -> ChartData:
-    """Count one chart's events per hour (24 h) or per day."""
+    """Draw one chart: a module's, an event count per hour or day, or a tile's history."""
     if key.startswith(KPI_CHART_PREFIX):
         # Snapshots are province-wide: a drill-down has no history of its own.
         kpi = None if unit_code else await _kpi_chart(session, runtime, principal, key, range_, lang)
@@ -709,7 +800,7 @@ async def unit_history(
 
 def default_layout(runtime: Runtime, principal: Principal | None) -> WallLayout:
     """Return the layout a wall shows before anyone saved one: the picture, then the charts."""
-    charts = chart_catalogue(principal, "vi")
+    charts = chart_catalogue(principal, "vi", runtime)
     first = WallScreen(
         title="",
         columns=3,
@@ -736,6 +827,7 @@ def check_layout(runtime: Runtime, layout: WallLayout) -> None:
     """Refuse a layout that names a tile or chart no enabled module offers."""
     tiles = {tile.key for m in runtime.modules for tile in m.kpis}
     charts = {c.key for c in EVENT_CHARTS} | {f"{KPI_CHART_PREFIX}{key}" for key in tiles}
+    charts |= {chart.key for m in runtime.modules for chart in m.charts}
     for screen_no, screen in enumerate(layout.screens, start=1):
         for cell in screen.cells:
             if cell.kind is CellKind.KPI and cell.key not in tiles:

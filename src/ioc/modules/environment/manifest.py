@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ioc.core.module import FeedEntry, KpiTile, Manifest, MapLayer, NavEntry, Scope
+from ioc.core.module import ChartSource, FeedEntry, KpiTile, Manifest, MapLayer, NavEntry, Scope
 from ioc.core.security import Role
 
+from .charts import aqi_history
 from .constants import (
     CALCULATOR_PAGE_PATH,
     MODULE_NAME,
@@ -122,6 +123,17 @@ manifest = Manifest(
             label_en="Environmental stations (by index)",
             features=stations_layer,
             order=40,
+        ),
+    ),
+    charts=(
+        ChartSource(
+            key="environment.aqi",
+            label_vi="Diễn biến chất lượng không khí",
+            label_en="Air quality history",
+            plot=aqi_history,
+            unit="VN_AQI",
+            link=PUBLIC_AIR_PAGE_PATH,
+            order=20,
         ),
     ),
     feed=(FeedEntry("environment.exceedance_detected", link=f"{STATIONS_PAGE_PATH}/{{station_code}}"),),

@@ -18,6 +18,7 @@ from .constants import (
     TITLE_EN,
     TITLE_VI,
 )
+from .headline import CHARTS, TILES
 from .picture import KPIS
 from .router import api_router, page_router
 from .seed import seed_demo
@@ -32,7 +33,8 @@ manifest = Manifest(
     api_router=api_router,
     page_router=page_router,
     jobs=JOBS,
-    kpis=KPIS,
+    kpis=(*KPIS, *TILES),
+    charts=CHARTS,
     on_startup=register_templates,
     scopes=(
         Scope(

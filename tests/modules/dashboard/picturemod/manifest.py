@@ -1,4 +1,4 @@
-"""A test-only module that offers KPI tiles, map layers and feed events to the dashboard, including broken ones."""
+"""A test-only module that offers KPI tiles, map layers, charts and feed events to the dashboard, some broken."""
 
 from __future__ import annotations
 
@@ -9,7 +9,19 @@ from sqlalchemy import func, select, text
 
 from ioc.core.events import Audience, DomainEvent
 from ioc.core.models import CalendarDay
-from ioc.core.module import FeedEntry, KpiTile, KpiValue, Manifest, MapLayer, PictureContext, Scope
+from ioc.core.module import (
+    ChartLine,
+    ChartPlot,
+    ChartSource,
+    ChartWindow,
+    FeedEntry,
+    KpiTile,
+    KpiValue,
+    Manifest,
+    MapLayer,
+    PictureContext,
+    Scope,
+)
 from ioc.core.security import Role
 
 # The points the layer answers; tests set them (each: lon, lat, status, unit_code).
@@ -79,6 +91,33 @@ async def broken_layer(ctx: PictureContext) -> dict[str, Any]:
     raise RuntimeError("planned layer failure")
 
 
+async def days_chart(ctx: PictureContext, window: ChartWindow) -> ChartPlot:
+    """Count the calendar overrides per bucket of the window, by the day they stand for."""
+    values: list[float | None] = [0.0] * len(window.starts)
+    for day in await ctx.session.scalars(select(CalendarDay.day)):
+        slot = window.day_slot(day)
+        if slot is not None:
+            values[slot] = (values[slot] or 0.0) + 1
+    label = "Days" if ctx.lang == "en" else "Ngày"
+    return ChartPlot(lines=[ChartLine(label, values)])
+
+
+async def broken_chart(ctx: PictureContext, window: ChartWindow) -> ChartPlot:
+    """Fail inside the database, as a chart with a bad query would."""
+    await ctx.session.execute(text("SELECT * FROM picturemod_no_such_table"))
+    return ChartPlot(lines=[])
+
+
+async def short_chart(ctx: PictureContext, window: ChartWindow) -> ChartPlot:
+    """Answer fewer values than the window has buckets, as a careless provider would."""
+    return ChartPlot(lines=[ChartLine("x", [1.0])])
+
+
+async def secret_chart(ctx: PictureContext, window: ChartWindow) -> ChartPlot:
+    """Answer two points of its own (not the window's buckets), for some roles only."""
+    return ChartPlot(lines=[ChartLine("s", [1.0, 2.0])], times=window.starts[:2], bucket=window.bucket * 2)
+
+
 manifest = Manifest(
     name="picturemod",
     tier=1,
@@ -94,6 +133,12 @@ manifest = Manifest(
     map_layers=(
         MapLayer("picturemod.points", "Điểm thử", "Test points", points_layer, order=1),
         MapLayer("picturemod.broken", "Lớp hỏng", "Broken layer", broken_layer, order=2, default_on=False),
+    ),
+    charts=(
+        ChartSource("picturemod.days", "Ngày đặc biệt", "Special days", days_chart, unit="ngày", link="/calendar"),
+        ChartSource("picturemod.broken", "Biểu đồ hỏng", "Broken chart", broken_chart, order=101),
+        ChartSource("picturemod.short", "Biểu đồ thiếu", "Short chart", short_chart, order=102),
+        ChartSource("picturemod.secret", "Biểu đồ bí mật", "Secret chart", secret_chart, scope=SECRET_SCOPE),
     ),
     feed=(
         FeedEntry("picturemod.sighting", severity_field="level", critical_values=("red",), link="/samples/{code}"),

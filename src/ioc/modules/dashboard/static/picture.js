@@ -642,7 +642,11 @@ export function mountFeed(list, soundToggle = null) {
 
 /** Fill `container` with one figure per chart (all the caller may see, or `only`), fed by one request. */
 export function mountCharts(container, range, only = null) {
-  const wanted = (config.chartList || []).filter((chart) => !only || only.includes(chart.key));
+  // Every chart of the list (the modules' charts and the event counts), or the ones named, which may be a tile's
+  // history (the desk's history select, a wall cell).
+  const listed = config.chartList || [];
+  const named = only ? [...listed, ...(config.kpiCharts || [])].filter((chart) => only.includes(chart.key)) : [];
+  const wanted = only ? named.filter((chart, i) => named.findIndex((c) => c.key === chart.key) === i) : listed;
   const charts = new Map();
   if (!wanted.length) {
     showState(container, "empty", text.empty_chart);
@@ -653,7 +657,15 @@ export function mountCharts(container, range, only = null) {
     figure.className = "dash-chart";
     figure.dataset.chartKey = chart.key;
     const caption = document.createElement("figcaption");
-    caption.textContent = chart.label;
+    caption.textContent = chart.unit ? `${chart.label} (${chart.unit})` : chart.label;
+    if (chart.link) {
+      // The page with the detail behind the chart, as a tile links to its own.
+      const more = document.createElement("a");
+      more.className = "dash-chart-link";
+      more.href = chart.link;
+      more.textContent = text.detail || "›";
+      caption.append(" ", more);
+    }
     const box = document.createElement("div");
     box.className = "dash-chart-box";
     box.dataset.emptyText = text.empty_chart;
@@ -671,6 +683,16 @@ export function mountCharts(container, range, only = null) {
       for (const data of answers) {
         const slot = charts.get(data.key);
         if (!slot) {
+          continue;
+        }
+        if (data.error) {
+          // One module's chart failed: it shows its error, the other charts still draw.
+          if (slot.chart) {
+            slot.chart.destroy();
+            slot.chart = null;
+          }
+          chartError(slot.box, data.error);
+          slot.box.dataset.chartState = "error";
           continue;
         }
         const shaped = { times: data.times, series: data.series, bucketSeconds: data.bucket_seconds };

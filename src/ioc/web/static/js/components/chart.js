@@ -110,7 +110,7 @@ export function lineChart(element, data) {
   return {
     update(next) {
       const sameShape =
-        plot && !isEmpty(next) && next.series.length === current.series.length && next.series.every((s, i) => s.label === current.series[i].label);
+        plot && !isEmpty(next) && next.bucketSeconds === current.bucketSeconds && next.series.length === current.series.length && next.series.every((s, i) => s.label === current.series[i].label);
       current = next;
       if (sameShape) {
         plot.setData([next.times, ...next.series.map((s) => s.values)]);
