@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import uuid
@@ -12,19 +11,17 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from tests.support import databases
 
 from ioc.app import create_app
 from ioc.core import migrate
-from ioc.core.db import Base
 from ioc.core.runtime import Runtime
 from ioc.core.security import Role
 from ioc.core.settings import Environment, Settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+POSTGRES_ADMIN_URL = databases.POSTGRES_ADMIN_URL
 TEST_SECRET = "test-secret-key-0123456789"
 
 
@@ -50,64 +47,27 @@ def require_service(name: str, host: str, port: int) -> None:
         pytest.skip(message)
 
 
-def _requested_url(tmp_root: Path) -> str:
-    url = os.environ.get("TEST_DATABASE_URL", "sqlite")
-    if url == "sqlite":
-        return f"sqlite+aiosqlite:///{(tmp_root / 'test.sqlite3').as_posix()}"
-    if url == "postgresql":
-        return POSTGRES_ADMIN_URL
-    return url
+# Other test packages import these under their former names.
+_requested_url = databases.requested_url
+_create_pg_database = databases.create_pg_database
+_drop_pg_database = databases.drop_pg_database
+_create_schema = databases.create_schema
+_empty_all_tables = databases.empty_all_tables
 
 
-async def _create_pg_database(admin_url: str, name: str) -> None:
-    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-            # Tests never need a commit to survive a power cut: not waiting for the WAL flush makes them faster.
-            await conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-    finally:
-        await engine.dispose()
-
-
-async def _drop_pg_database(admin_url: str, name: str) -> None:
-    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await engine.dispose()
-
-
-async def _create_schema(url: str) -> None:
-    # The schema comes from the models here; tests/core/test_migrations.py proves the migrations match them.
-    migrate.import_all_models()
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-    finally:
-        await engine.dispose()
+def require_database(url: str) -> None:
+    """Skip (or fail in CI) when the PostgreSQL server of `url` is not reachable; SQLite needs nothing."""
+    if url.startswith("postgresql"):
+        parsed = make_url(url)
+        require_service("PostgreSQL", parsed.host or "127.0.0.1", parsed.port or 5432)
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Create a fresh, migrated database for the test session."""
-    root = tmp_path_factory.mktemp("db")
-    url = _requested_url(root)
-    if url.startswith("postgresql"):
-        parsed = make_url(url)
-        require_service("PostgreSQL", parsed.host or "127.0.0.1", parsed.port or 5432)
-        name = f"ioc_test_{uuid.uuid4().hex[:10]}"
-        asyncio.run(_create_pg_database(url, name))
-        test_url = parsed.set(database=name).render_as_string(hide_password=False)
-        try:
-            asyncio.run(_create_schema(test_url))
-            yield test_url
-        finally:
-            asyncio.run(_drop_pg_database(url, name))
-    else:
-        asyncio.run(_create_schema(url))
+    """Create a fresh database with every table for the test session."""
+    requested = databases.requested_url(tmp_path_factory.mktemp("db"))
+    require_database(requested)
+    with databases.scratch_database(requested, "ioc_test") as url:
         yield url
 
 
@@ -117,31 +77,12 @@ def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")
 
 
-async def _empty_all_tables(url: str) -> None:
-    engine = create_async_engine(url)
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    try:
-        async with engine.begin() as conn:
-            if url.startswith("postgresql"):
-                # TRUNCATE costs per table: find the few tables the test wrote to, in one query.
-                probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
-                dirty = [row[0] for row in await conn.execute(text(probe))]
-                if dirty:
-                    names = ", ".join(f'"{t}"' for t in dirty)
-                    await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    await conn.execute(text(f'DELETE FROM "{table}"'))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
 async def clean_database(database_url: str) -> AsyncIterator[str]:
     """Yield the database URL with every table emptied after the test."""
     migrate.import_all_models()
     yield database_url
-    await _empty_all_tables(database_url)
+    await databases.empty_all_tables(database_url)
 
 
 @pytest.fixture

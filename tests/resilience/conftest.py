@@ -2,50 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from ioc.core.runtime import Runtime
 from ioc.core.settings import Environment, Settings
 
-from ..conftest import (
-    TEST_SECRET,
-    _create_pg_database,
-    _create_schema,
-    _drop_pg_database,
-    _empty_all_tables,
-    _requested_url,
-    require_service,
-)
+from ..conftest import TEST_SECRET, require_database
+from ..support import databases
 from .support import IocProcess, ServerProcess, stamp_head
 
 
 @pytest.fixture(scope="session")
 def process_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database only the resilience tests' processes use, built from the models and stamped as migrated."""
-    root = tmp_path_factory.mktemp("resilience-db")
-    admin = _requested_url(root)
-    if admin.startswith("postgresql"):
-        parsed = make_url(admin)
-        require_service("PostgreSQL", parsed.host or "127.0.0.1", parsed.port or 5432)
-        name = f"ioc_resilience_{uuid.uuid4().hex[:10]}"
-        asyncio.run(_create_pg_database(admin, name))
-        url = parsed.set(database=name).render_as_string(hide_password=False)
-        try:
-            asyncio.run(_create_schema(url))
-            asyncio.run(stamp_head(url))
-            yield url
-        finally:
-            asyncio.run(_drop_pg_database(admin, name))
-    else:
-        url = admin.replace("test.sqlite3", "processes.sqlite3")
-        asyncio.run(_create_schema(url))
-        asyncio.run(stamp_head(url))
+    requested = databases.requested_url(tmp_path_factory.mktemp("resilience-db"), "processes.sqlite3")
+    require_database(requested)
+    with databases.scratch_database(requested, "ioc_resilience", prepare=stamp_head) as url:
         yield url
 
 
@@ -53,7 +28,7 @@ def process_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
 async def process_db(process_database_url: str) -> AsyncIterator[str]:
     """Yield the processes' database URL, emptied after the test."""
     yield process_database_url
-    await _empty_all_tables(process_database_url)
+    await databases.empty_all_tables(process_database_url)
 
 
 @pytest.fixture

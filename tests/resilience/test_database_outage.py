@@ -1,5 +1,8 @@
 """PostgreSQL unreachable under load: the API answers 503 with a clear body, ingestion waits, all resumes alone.
 
+The log says so once per kind of work ("database unavailable; retrying", then "database available again"),
+not with a traceback per failed request, job or batch.
+
 `ioc run` reaches PostgreSQL through a TCP proxy that the test cuts. CI cuts it for OUTAGE_SECONDS (6 s: long
 enough for every retry loop to fail several times and back off, short enough for the CI budget); set
 RESILIENCE_DB_OUTAGE_SECONDS=30 to run the 30-second outage of the issue.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from pathlib import Path
 
@@ -40,6 +44,23 @@ OUTAGE_SECONDS = float(os.environ.get("RESILIENCE_DB_OUTAGE_SECONDS", "6"))
 MQTT_PORT = 1883
 DEVICES = ("DB-01", "DB-02")
 PASSWORD = "Mat-khau-123!"
+UNAVAILABLE = re.compile(r"WARNING \S+: database unavailable; retrying \(([^:]+): ([\w.]+)\)")
+AVAILABLE = re.compile(r"WARNING \S+: database available again \(([^)]+)\)")
+CONNECTION_ERRORS = re.compile(r"ConnectionRefusedError|ConnectionDoesNotExistError|connection was closed|Connect call")
+
+
+def check_outage_logged_once(log: str) -> None:
+    """Each kind of work warns once that the database is gone and once that it is back; no connection traceback."""
+    records = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", log)
+    noisy = [record[:300] for record in records if "Traceback" in record and CONNECTION_ERRORS.search(record)]
+    assert noisy == [], "a connection error was logged with its traceback"
+    down = [m.groups() for record in records if (m := UNAVAILABLE.search(record))]
+    back = [m.group(1) for record in records if (m := AVAILABLE.search(record))]
+    kinds = [kind for kind, _ in down]
+    assert "http" in kinds, log[-3000:]
+    assert len(kinds) == len(set(kinds)), f"warned more than once per kind: {kinds}"
+    assert all(error_class.endswith(("Error", "Exception")) for _, error_class in down), down
+    assert sorted(back) == sorted(kinds), f"outages {kinds} but recoveries {back}"
 
 
 async def _admin(runtime: Runtime) -> str:
@@ -127,6 +148,7 @@ async def test_database_outage_answers_503_keeps_readings_and_recovers_by_itself
         ioc.stop()
         await proxy.cut()
         await asyncio.to_thread(remove_mqtt_session, MQTT_PORT, client_id)
+    log = ioc.log_text()
 
     for response in (answer, late):
         assert response.status_code == 503, response.text
@@ -146,6 +168,7 @@ async def test_database_outage_answers_503_keeps_readings_and_recovers_by_itself
     assert stored_during == 0
     check_exactly_once(rows, publisher, acknowledged)
     assert len(rows) == publisher.count
+    check_outage_logged_once(log)
     print(
         f"\nPostgreSQL cut for {OUTAGE_SECONDS:.0f} s: API back {api_after:.1f} s and every reading stored "
         f"{ingest_after:.1f} s after it returned"

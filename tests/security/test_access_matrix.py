@@ -1,25 +1,33 @@
 """Access-control matrix: every route, eight callers, an explicit table of who may read and write what.
 
-The walk sends each route once per caller (reads as GET, writes with an empty JSON body, so that a caller
-allowed to write gets a validation answer instead of changing data), with path parameters filled with real
-records: the citizen reports planted by the fixture (reporter's name, phone and e-mail are unique markers),
-demo devices, stations, incidents, rules and users. A caller outside a route's audience must never get a
-success (2xx, or a redirect other than to the login form); a caller inside it must never be refused (401,
-403); nobody may ever get a 5xx; and no response to a caller without the right to see personal data may
-contain any of the reporter's markers.
+The walk sends each route once per caller (reads as GET, writes with an empty JSON body, or a valid one where
+the check is on the record itself, so that a caller allowed to write gets a validation answer instead of
+changing data), with every path parameter filled with a real record: agency A's, made by the fixture through
+the modules' own services and APIs (the citizen report with the reporter's unique name, phone and e-mail, an
+incident and its task, an alarm and a silence, a warning draft, a statistics import, an API key, a dead
+letter...), else the demo data's (devices, stations, rules, users). For each route and caller the table says:
+
+- allowed: served, never 401/403, and never 404 (the record is real), unless an earlier caller consumed it;
+- refused: 401/403/404 or the login form, and the answer never carries the record (its FINGERPRINT);
+- public form: served, but without the reporter's personal data (e.g. agency B's staff reading A's report).
+
+Refused callers go first on each route and reads before writes, so that every refusal is tested against the
+record as it was seeded; deletions and other writes that end a record go last. Nobody may ever get a 5xx.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
 from .conftest import MARK_EMAIL, PERSONAL_MARKERS, Who, World, log_in
-from .walk import SESSION_ENDERS, STREAMS, app_routes, fill, plant_reports, resolve_params
+from .records import FINGERPRINT, seed_agency_a
+from .walk import PARAM, SESSION_ENDERS, STREAMS, Route, app_routes, fill, plant_reports, resolve_params
 
 ANON, CIT, HOT, SA, SB, HEAD, LEAD, ADM = Who.ALL
 PUBLIC = frozenset(Who.ALL)
@@ -34,9 +42,9 @@ ALARM_OPERATORS = frozenset({HOT, SA, SB, HEAD, ADM})
 REPORT_OPERATORS = frozenset({HOT, ADM})  # the hotline's intake of citizen reports
 WALL_EDITORS = frozenset({LEAD, ADM})
 APPROVERS = frozenset({HEAD, LEAD, ADM})  # warning approval
-# Row level: the planted report is assigned to agency A, so agency B's staff may not act on it.
+# Row level: the planted report, the task, the statistics report and import are agency A's: B may not act on them.
 AGENCY_A = frozenset({SA, HEAD, ADM})
-SELF_OR_ADMIN = frozenset({SA, ADM})  # the user parameter is staff A's own account
+SELF_OR_ADMIN = frozenset({SA, ADM})  # the user and API key parameters are staff A's own
 # Device ingestion needs a device token; the login form needs its own signed token (tested apart).
 NOBODY: frozenset[str] = frozenset()
 NOT_WALKED = "not walked"  # streams and log-outs: checked by test_streams_and_log_out_are_guarded
@@ -44,8 +52,21 @@ REQUEST_TIMEOUT = 30  # seconds; a route that hangs (a lock, a stream) fails the
 
 # Callers who may see the planted reporter's personal data somewhere (operators, agency A, administrator).
 SEES_PERSONAL_DATA = frozenset({HOT, SA, HEAD, ADM})
+ALLOWED, REFUSED, PUBLIC_FORM = "allowed", "refused", "public form"
 
-EXPECTED: dict[str, frozenset[str] | str] = {
+
+@dataclass(frozen=True)
+class Rows:
+    """A record with a public form: `full` callers get all of it, `public` callers its public form, others nothing."""
+
+    full: frozenset[str]
+    public: frozenset[str]
+
+
+# Agency A's report: operators and agency A see the reporter; agency B's staff and the leader see the rest.
+REPORT_A = Rows(full=SEES_PERSONAL_DATA, public=frozenset({SB, LEAD}))
+
+EXPECTED: dict[str, frozenset[str] | Rows | str] = {
     "GET /": PUBLIC,
     "GET /admin/audit": ADMIN,
     "GET /admin/notifications": ADMIN,
@@ -92,7 +113,7 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "GET /api/v1/analytics": STATISTICS,
     "GET /api/v1/api-keys": USERS,
     "POST /api/v1/api-keys": USERS,
-    "DELETE /api/v1/api-keys/{key_id}": USERS,
+    "DELETE /api/v1/api-keys/{key_id}": SELF_OR_ADMIN,  # staff A's own key
     "GET /api/v1/audit": ADMIN,
     "GET /api/v1/audit/{entry_id}": ADMIN,
     "POST /api/v1/auth/login": PUBLIC,
@@ -121,7 +142,7 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "GET /api/v1/citizen-reports/stats": PUBLIC,
     "GET /api/v1/citizen-reports/track/{tracking_code}": PUBLIC,
     "POST /api/v1/citizen-reports/track/{tracking_code}/rating": PUBLIC,
-    "GET /api/v1/citizen-reports/{report_id}": STAFF,
+    "GET /api/v1/citizen-reports/{report_id}": REPORT_A,
     "POST /api/v1/citizen-reports/{report_id}/accept": REPORT_OPERATORS,
     "POST /api/v1/citizen-reports/{report_id}/assign": REPORT_OPERATORS,
     "GET /api/v1/citizen-reports/{report_id}/duplicates": STAFF,
@@ -148,7 +169,7 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "PUT /api/v1/dashboard/walls/{wall}/layout": WALL_EDITORS,
     "GET /api/v1/data-value-sets": STATISTICS,
     "POST /api/v1/data-value-sets": AGENCIES,
-    "GET /api/v1/data-value-sets/imports/{import_id}": AGENCIES,
+    "GET /api/v1/data-value-sets/imports/{import_id}": AGENCY_A,
     "GET /api/v1/environment/air-quality": PUBLIC,
     "POST /api/v1/environment/aqi/calculate": STAFF,
     "POST /api/v1/environment/limits/check": STAFF,
@@ -164,8 +185,9 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "GET /api/v1/environment/stations/{code}/reports/monthly": STAFF,
     "POST /api/v1/environment/wqi/calculate": STAFF,
     "GET /api/v1/incident-tasks": AGENCIES,
-    "POST /api/v1/incident-tasks/{task_id}/reports": AGENCIES,
-    "POST /api/v1/incident-tasks/{task_id}/status": AGENCIES,
+    "POST /api/v1/incident-tasks/{task_id}/reassign": COMMAND | {HEAD},  # the command, or the task agency's head
+    "POST /api/v1/incident-tasks/{task_id}/reports": AGENCY_A,
+    "POST /api/v1/incident-tasks/{task_id}/status": AGENCY_A,
     "GET /api/v1/incidents": COMMAND,
     "POST /api/v1/incidents": COMMAND,
     "GET /api/v1/incidents.geojson": COMMAND,
@@ -192,7 +214,7 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "GET /api/v1/indicator/pivot": STATISTICS,
     "GET /api/v1/indicator/reconciliation": STATISTICS,
     "GET /api/v1/indicator/reports/{data_set}/{period}/{org_unit}": STATISTICS,
-    "POST /api/v1/indicator/reports/{data_set}/{period}/{org_unit}/{action}": AGENCIES,
+    "POST /api/v1/indicator/reports/{data_set}/{period}/{org_unit}/{action}": AGENCY_A,
     "GET /api/v1/indicator/trace": STATISTICS,
     "GET /api/v1/indicator/unit-mapping": STATISTICS,
     "POST /api/v1/indicator/unit-mapping/{new_code}/verify": ADMIN,
@@ -284,7 +306,7 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "POST /environment/stations/{code}/edit": ADMIN,
     "GET /healthz": PUBLIC,
     "GET /incident-tasks": AGENCIES,
-    "POST /incident-tasks/{task_id}": AGENCIES,
+    "POST /incident-tasks/{task_id}": AGENCY_A,
     "GET /incidents": COMMAND,
     "GET /incidents/new": COMMAND,
     "POST /incidents/new": COMMAND,
@@ -297,7 +319,7 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "GET /indicators/admin/{kind}/new": ADMIN,
     "GET /indicators/admin/{kind}/{code}": ADMIN,
     "GET /indicators/entry": STATISTICS,
-    "GET /indicators/imports/{import_id}": AGENCIES,
+    "GET /indicators/imports/{import_id}": AGENCY_A,
     "GET /indicators/overview/{pack}": STATISTICS,
     "GET /indicators/pivot": STATISTICS,
     "GET /indicators/reconciliation": STATISTICS,
@@ -342,43 +364,133 @@ EXPECTED: dict[str, frozenset[str] | str] = {
 }
 
 
-def _denied_answer(response: httpx.Response) -> bool:
-    """Tell whether an answer refuses the caller (or only rejects the input) without serving anything."""
-    if response.status_code in (301, 302, 303, 307, 308):
-        location: str = response.headers.get("location", "")
-        return location.split("?")[0].endswith("/login")
-    return response.status_code >= 400
+# Valid bodies where the route checks the record itself (its agency) after validating the input: with an empty
+# body a refused caller would get 422 and the walk would prove nothing about the record.
+BODIES: dict[str, dict[str, Any]] = {
+    "POST /api/v1/citizen-reports/{report_id}/extension": {"days": 3, "reason": "Chờ vật tư để sửa mặt đường."},
+    "POST /api/v1/citizen-reports/{report_id}/resolve": {"result": "Đã vá xong ổ gà, mặt đường phẳng."},
+    "POST /api/v1/citizen-reports/{report_id}/return": {"reason": "Không thuộc thẩm quyền của cơ quan."},
+    "POST /api/v1/incident-tasks/{task_id}/reports": {"text": "Đã đặt rào chắn quanh cống."},
+    "POST /api/v1/incident-tasks/{task_id}/status": {"status": "in_progress"},
+    "PUT /api/v1/calendar/days/{day}": {"kind": "holiday", "name": "Ngày nghỉ bù kiểm thử"},  # then deleted
+}
+# Writes after which the record is gone or closed for good: walked after every other route.
+ENDINGS = ("/delete", "/end", "/close", "/huy/{token}", "/resolve", "/return")
+LOGIN_REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def _refused(response: httpx.Response) -> bool:
-    if response.status_code in (401, 403):
-        return True
-    return response.status_code in (302, 303, 307) and "/login" in response.headers.get("location", "")
+def access(rule: frozenset[str] | Rows) -> dict[str, str]:
+    """Return what each of the eight callers gets under a rule of the table."""
+    if isinstance(rule, Rows):
+        return {who: ALLOWED if who in rule.full else PUBLIC_FORM if who in rule.public else REFUSED for who in Who.ALL}
+    return {who: ALLOWED if who in rule else REFUSED for who in Who.ALL}
+
+
+READ, WRITE, ENDING = 0, 1, 2
+
+
+def _walk_order(route: Route) -> tuple[int, str, str]:
+    """Reads first, then writes, then the writes that end a record."""
+    ending = route.method == "DELETE" or route.path.endswith(ENDINGS)
+    return (ENDING if ending else READ if route.method == "GET" else WRITE, route.path, route.method)
+
+
+def _to_login(response: httpx.Response) -> bool:
+    location: str = response.headers.get("location", "")
+    return response.status_code in LOGIN_REDIRECTS and location.split("?")[0].endswith("/login")
+
+
+def _served(response: httpx.Response) -> bool:
+    return response.status_code < 400 and not _to_login(response)
+
+
+def judge(key: str, who: str, expected: str, response: httpx.Response, consumed: bool, reads: bool) -> str | None:
+    """Return what is wrong with one answer, or None (`reads`: the caller may read the record elsewhere)."""
+    status = response.status_code
+    if status >= 500:
+        return f"{key} as {who}: {status} {response.text[:200]}"
+    on_record = "{" in key
+    if expected == REFUSED:
+        if _served(response):
+            return f"{key} as {who}: served {status} but the table refuses it"
+        # On a record, a refusal must be about the record, not the input (422 would prove nothing about it).
+        if on_record and status not in (401, 403, 404) and not _to_login(response):
+            return f"{key} as {who}: {status} but the table refuses the record ({response.text[:120]})"
+        if on_record and not reads and FINGERPRINT in response.text:
+            return f"{key} as {who}: refused with {status} but the answer shows the record"
+        return None
+    if consumed:
+        return None  # an earlier caller ended or moved the record (e.g. returned it): any 4xx may follow
+    if status in (401, 403) or _to_login(response):
+        return f"{key} as {who}: refused with {status} but the table allows it"
+    if on_record and status == 404:
+        return f"{key} as {who}: 404 on a real record the table allows ({response.text[:120]})"
+    if expected == PUBLIC_FORM and not _served(response):
+        return f"{key} as {who}: {status} instead of the public form ({response.text[:120]})"
+    return None
+
+
+def record_readers(route: Route) -> frozenset[str]:
+    """Return who may read the record a route acts on: the audience of its page or API read (its longest prefix)."""
+    best, found = "", frozenset[str]()
+    for key, rule in EXPECTED.items():
+        method, _, path = key.partition(" ")
+        if method != "GET" or path == route.path or not isinstance(rule, frozenset | Rows):
+            continue
+        if "{" in path and route.path.startswith(path + "/") and len(path) > len(best):
+            best, found = path, frozenset(who for who, seen in access(rule).items() if seen != REFUSED)
+    return found
+
+
+@dataclass
+class Walk:
+    """The answers of the walk, by route and caller, with what the table expected and what went wrong."""
+
+    answers: dict[str, dict[str, httpx.Response]]
+    problems: list[str]
 
 
 @pytest.fixture(scope="package")
-async def walked(world: World) -> dict[str, dict[str, httpx.Response]]:
-    """Plant the reports, then send every route once per caller; return the answers by route and caller."""
+async def walked(world: World) -> Walk:
+    """Seed agency A's records, then send every route once per caller, refused callers first."""
     await plant_reports(world)
+    world.ids["device"] = (await world.clients[ADM].get("/api/v1/telemetry/devices")).json()["items"][0]["code"]
+    await seed_agency_a(world)
     values = await resolve_params(world)
     started = time.perf_counter()
     answers: dict[str, dict[str, httpx.Response]] = {}
-    for route in app_routes(world.app):
-        if route.path in STREAMS or route.path in SESSION_ENDERS:
+    problems: list[str] = []
+    ended: set[str] = set()  # parameters whose record a write ended (deleted, closed): later 404s are expected
+    for route in sorted(app_routes(world.app), key=_walk_order):
+        rule = EXPECTED.get(route.key)
+        if route.path in STREAMS or route.path in SESSION_ENDERS or not isinstance(rule, frozenset | Rows):
             continue
-        url = fill(route, values)
+        url = fill(route, values, world.ids)
+        expected = access(rule)
         answers[route.key] = {}
-        for who in Who.ALL:
-            body: dict[str, Any] | None = None if route.method == "GET" else {}
+        record = set(PARAM.findall(route.path))
+        consumed = bool(record & ended)
+        readers = record_readers(route)
+        order = sorted(Who.ALL, key=lambda who: (expected[who] != REFUSED, expected[who] == ALLOWED))
+        for who in order:
+            body: dict[str, Any] | None = None if route.method == "GET" else BODIES.get(route.key, {})
             try:
-                answers[route.key][who] = await asyncio.wait_for(
+                response = await asyncio.wait_for(
                     world.clients[who].request(route.method, url, json=body), timeout=REQUEST_TIMEOUT
                 )
             except TimeoutError as exc:
                 raise AssertionError(f"{route.key} as {who} did not answer within {REQUEST_TIMEOUT} s") from exc
+            answers[route.key][who] = response
+            problem = judge(route.key, who, expected[who], response, consumed, who in readers)
+            if problem:
+                problems.append(problem)
+            if route.method != "GET" and _served(response):
+                consumed = True
+                if _walk_order(route)[0] == ENDING:
+                    ended.update(record)
     world.ids["walk_seconds"] = time.perf_counter() - started
     world.ids["walk_requests"] = sum(len(row) for row in answers.values())
-    return answers
+    return Walk(answers, problems)
 
 
 def test_every_route_has_an_expectation(world: World) -> None:
@@ -388,33 +500,28 @@ def test_every_route_has_an_expectation(world: World) -> None:
     assert sorted(EXPECTED.keys() - keys) == [], "EXPECTED lists routes the app no longer has"
 
 
-def test_each_caller_gets_exactly_what_its_role_allows(
-    walked: dict[str, dict[str, httpx.Response]],
-) -> None:
-    """Outside the audience: never served; inside: never refused; nobody: never a 5xx."""
-    problems: list[str] = []
-    for key, answers in walked.items():
-        audience = EXPECTED.get(key)
-        if not isinstance(audience, frozenset):
+def test_each_caller_gets_exactly_what_its_role_allows(walked: Walk) -> None:
+    """Refused: 401/403/404 without the record; allowed: served, not even a 404; public form: served; never 5xx."""
+    assert walked.problems == [], "\n".join(walked.problems)
+
+
+def test_every_path_parameter_is_walked_with_a_real_record(world: World, walked: Walk) -> None:
+    """Each route with a parameter answers someone with the record (no 404 for all): the ids are real."""
+    dead: list[str] = []
+    for key, answers in walked.answers.items():
+        if "{" not in key or "{rest:path}" in key:
             continue
-        for who, response in answers.items():
-            status = response.status_code
-            if status >= 500:
-                problems.append(f"{key} as {who}: {status} {response.text[:200]}")
-            elif who in audience and _refused(response):
-                problems.append(f"{key} as {who}: refused with {status} but the table allows it")
-            elif who not in audience and not _denied_answer(response):
-                problems.append(f"{key} as {who}: served {status} but the table refuses it")
-    assert problems == []
+        if all(response.status_code == 404 for response in answers.values()):
+            dead.append(key)
+    assert dead == []
+    assert all(isinstance(world.ids[name], int) for name in ("incident_id", "task_id", "alarm_id", "import_id"))
 
 
-def test_personal_data_never_reaches_callers_without_the_right(
-    walked: dict[str, dict[str, httpx.Response]],
-) -> None:
+def test_personal_data_never_reaches_callers_without_the_right(walked: Walk) -> None:
     """Anonymous, citizen, agency B and leader answers never carry the reporter's name, phone or e-mail."""
     leaks: list[str] = []
     shown_to: set[str] = set()
-    for key, answers in walked.items():
+    for key, answers in walked.answers.items():
         for who, response in answers.items():
             text = response.text
             if MARK_EMAIL in text:
@@ -428,11 +535,9 @@ def test_personal_data_never_reaches_callers_without_the_right(
     assert ADM in shown_to
 
 
-async def test_agency_b_cannot_read_or_change_agency_a_restricted_report(
-    world: World, walked: dict[str, dict[str, httpx.Response]]
-) -> None:
+async def test_agency_b_cannot_read_or_change_agency_a_restricted_report(world: World, walked: Walk) -> None:
     """With valid bodies too: agency B's staff and head cannot act on A's report, nor see who sent it."""
-    report_id = world.ids["report_a"]
+    report_id = world.ids["report_kept"]
     staff_b, staff_a = world.clients[SB], world.clients[SA]
     before = (await staff_a.get(f"/api/v1/citizen-reports/{report_id}")).json()
     assert before["reporter"]["email"] == MARK_EMAIL  # agency A handles it and sees the contact

@@ -17,7 +17,7 @@ from ioc.app import MAX_REQUEST_BYTES, create_app
 from ioc.core.security import Role
 from ioc.core.time import utc_now
 from ioc.modules import identity
-from ioc.modules.identity.constants import CSRF_EXEMPT_PATHS, IP_MAX_FAILURES, SESSION_COOKIE
+from ioc.modules.identity.constants import CSRF_EXEMPT_PATHS, IP_MAX_FAILURES, LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from ioc.modules.identity.models import WebSession
 
 from .conftest import PASSWORD, World, anonymous_client, log_in, module_settings
@@ -84,6 +84,58 @@ async def test_hsts_is_sent_when_served_over_tls(world: World, tmp_path: Any) ->
         assert "strict-transport-security" in (await http.get("/healthz")).headers
     finally:
         await http.aclose()
+
+
+def _cookie_flags(response: httpx.Response, name: str) -> set[str]:
+    """Return the lower-cased attributes of the Set-Cookie header that sets `name`."""
+    for header in response.headers.get_list("set-cookie"):
+        if header.startswith(f"{name}="):
+            return {part.strip().split("=")[0].lower() for part in header.split(";")[1:]}
+    raise AssertionError(f"no Set-Cookie for {name}: {response.headers.get_list('set-cookie')}")
+
+
+async def _log_in_over(app: Any, base_url: str, username: str) -> tuple[httpx.Response, httpx.Response, set[str]]:
+    """Log in through `base_url`; return the login answer, /auth/me with the cookie, and the login form's flags."""
+    http = anonymous_client(app, base_url=base_url)
+    try:
+        form = await http.get("/login", headers={"accept": "text/html"})
+        login = await http.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        return login, await http.get("/api/v1/auth/me"), _cookie_flags(form, LOGIN_CSRF_COOKIE)
+    finally:
+        await http.aclose()
+
+
+async def test_session_cookie_is_secure_exactly_when_served_over_tls(world: World, tmp_path: Any) -> None:
+    """Plain HTTP: no Secure, no HSTS; HTTPS straight to the server, or IOC_BEHIND_TLS: Secure cookies and HSTS."""
+    username = await _new_user(world)
+    plain, plain_me, plain_form = await _log_in_over(world.app, "http://testserver", username)
+    assert "secure" not in _cookie_flags(plain, SESSION_COOKIE)
+    assert {"httponly", "samesite"} <= _cookie_flags(plain, SESSION_COOKIE)
+    assert "secure" not in plain_form
+    assert "strict-transport-security" not in plain.headers
+    assert plain_me.status_code == 200
+    # TLS ends at the server itself (request.url.scheme == "https"), IOC_BEHIND_TLS not set.
+    assert not world.runtime.settings.behind_tls
+    direct, direct_me, direct_form = await _log_in_over(world.app, "https://testserver", username)
+    assert {"secure", "httponly"} <= _cookie_flags(direct, SESSION_COOKIE)
+    assert "secure" in direct_form
+    assert direct.headers["strict-transport-security"].startswith("max-age=31536000")
+    assert direct_me.status_code == 200  # the browser sends the Secure cookie back over HTTPS
+    https = await log_in(world.app, username)
+    try:
+        https.base_url = httpx.URL("https://testserver")
+        logout = await https.post("/api/v1/auth/logout")
+        assert "secure" in _cookie_flags(logout, SESSION_COOKIE)  # the deletion matches the cookie it removes
+    finally:
+        await https.aclose()
+    # Behind a proxy that ends TLS, set IOC_BEHIND_TLS: Secure and HSTS even though the hop to us is plain HTTP.
+    proxied = create_app(module_settings(world.runtime.settings.database_url, tmp_path, behind_tls=True))
+    async with proxied.router.lifespan_context(proxied):
+        behind, _, behind_form = await _log_in_over(proxied, "http://testserver", username)
+    assert "secure" in _cookie_flags(behind, SESSION_COOKIE)
+    assert "secure" in behind_form
+    assert "strict-transport-security" in behind.headers
 
 
 async def test_csrf_token_is_required_on_every_unsafe_route_with_a_session(world: World) -> None:

@@ -11,7 +11,8 @@ import httpx
 from fastapi.routing import iter_route_contexts
 from PIL import Image
 
-from .conftest import MARK_EMAIL, MARK_NAME, MARK_PHONE, World
+from .conftest import AGENCY_A, MARK_EMAIL, MARK_NAME, MARK_PHONE, World
+from .records import FINGERPRINT
 
 # Event streams never end; they are checked apart (tests/security/test_access_matrix.py).
 STREAMS = frozenset({"/api/v1/live", "/api/v1/live/public"})
@@ -57,7 +58,9 @@ async def plant_reports(world: World) -> None:
     """Submit two reports carrying the personal markers (one routed to agency A, one to B) and assign them."""
     anonymous, hotline = world.clients["anonymous"], world.clients["hotline_operator"]
     planted = {
-        "report_a": ("o-ga-mat-duong", "Ổ gà lớn giữa đường trước chợ, rất nguy hiểm cho xe máy.", "80-SXD"),
+        "report_a": ("o-ga-mat-duong", f"Ổ gà lớn giữa đường trước chợ {FINGERPRINT}, nguy hiểm cho xe máy.", "80-SXD"),
+        # Agency A's report that the walk never touches: kept as seeded for the row-level test with valid bodies.
+        "report_kept": ("o-ga-mat-duong", "Nắp cống bị vỡ trên vỉa hè, người đi bộ dễ sụp chân.", "80-SXD"),
         "report_b": ("o-nhiem-moi-truong", "Khói đen bốc lên từ bãi đốt rác cạnh khu dân cư mỗi tối.", "80-SNNMT"),
     }
     for name, (category, description, agency) in planted.items():
@@ -105,82 +108,105 @@ async def _first(http: httpx.AsyncClient, url: str, key: str, **params: Any) -> 
 
 
 async def resolve_params(world: World) -> dict[str, Any]:
-    """Find a real record for every path parameter, through the administrator's API."""
+    """Return a real record for every path parameter: agency A's (seeded), else the demo data's."""
     admin = world.clients["admin"]
     ids = world.ids
     template = await admin.get("/api/v1/notifications/templates")
     first_template = template.json()[0] if template.status_code == 200 and template.json() else {}
-    indicator_report = await _first(admin, "/api/v1/indicator/completeness", "data_set")
+    data_set, period, org_unit = ids["indicator_report"]
+    layers = (await world.clients["anonymous"].get("/api/v1/dashboard/layers")).json()["layers"]
     values = {
         "year": 2026,
         "day": "2026-12-31",
         "entry_id": await _first(admin, "/api/v1/audit", "id"),
         "user_id": world.users["staff_a"]["id"],
-        "key_id": 999999,
+        "key_id": ids["key_id"],
         "delivery_id": await _first(admin, "/api/v1/notifications/deliveries", "id"),
         "template": first_template,
+        # A chart and a map layer anonymous callers may see (the public picture).
+        "chart": await _first(world.clients["anonymous"], "/api/v1/dashboard/charts", "key"),
+        "layer": layers[0]["key"] if layers else None,
         "tracking_code": ids["report_a_tracking"],
         "photo_id": ids["report_a_photo"],
         "report_id": ids["report_a"],
         "fmt": "json",
         "service_code": "o-ga-mat-duong",
-        "token": "khong-ton-tai",
         "service_request_id": ids["report_a_tracking"],
-        "rest": "khong-co",
-        "device": await _first(admin, "/api/v1/telemetry/devices", "code"),
+        "device": ids["device"],
         "datastream_id": await _first(admin, "/api/v1/telemetry/datastreams", "id"),
-        "dead_letter_id": await _first(admin, "/api/v1/telemetry/dead-letters", "id"),
+        "dead_letter_id": ids["dead_letter_id"],
         "station": await _first(admin, "/api/v1/environment/stations", "code"),
-        "alarm_id": await _first(admin, "/api/v1/alarms", "id"),
+        "alarm_id": ids["alarm_id"],
         "rule_id": await _first(admin, "/api/v1/alarm-rules", "id"),
-        "silence_id": await _first(admin, "/api/v1/alarm-silences", "id"),
+        "silence_id": ids["silence_id"],
         "policy_id": await _first(admin, "/api/v1/alarm-policies", "id"),
-        "import_id": await _first(admin, "/api/v1/data-value-sets", "import_id"),
-        "data_set": await _first(admin, "/api/v1/indicator/data-sets", "code"),
-        "indicator_report": indicator_report,
-        "incident_id": await _first(admin, "/api/v1/incidents", "id"),
-        "task_id": await _first(admin, "/api/v1/incident-tasks", "id"),
-        "warning_id": await _first(admin, "/api/v1/warnings", "id"),
-        "identifier": await _first(admin, "/api/v1/warnings", "identifier"),
-        "wall": await _first(admin, "/api/v1/dashboard/walls", "wall"),
+        "import_id": ids["import_id"],
+        "incident_id": ids["incident_id"],
+        "task_id": ids["task_id"],
+        "item_id": ids["item_id"],
+        "warning_id": ids["warning_id"],
+        # CAP identifiers are given on publication: the demo's published warning (the draft has none yet).
+        "identifier": await _first(world.clients["anonymous"], "/api/v1/warnings/current", "identifier"),
+        "published_warning_id": await _first(world.clients["anonymous"], "/api/v1/warnings/current", "id"),
+        "wall": "main",  # the wall every installation has (dashboard DEFAULT_WALL)
+        "data_set": data_set,
+        "period": period,
+        "org_unit": org_unit,
+        "indicator_agency": AGENCY_A,
     }
+    missing = sorted(name for name, value in values.items() if value is None)
+    assert missing == [], f"no record found for {missing}"
     return values
 
 
-def fill(route: Route, values: dict[str, Any]) -> str:
+def fill(route: Route, values: dict[str, Any], ids: dict[str, Any]) -> str:
     """Return the route's URL with every path parameter replaced by a real value."""
     path = route.path
     template = values.get("template") or {}
 
     def value(name: str) -> str:
         if name == "code":
-            if path.startswith(("/api/v1/org-units", "/org-units", "/dashboard/units")):
+            if path.startswith(("/api/v1/org-units", "/org-units", "/dashboard/units", "/api/v1/dashboard/units")):
                 return "80"
             if path.startswith("/api/v1/agencies"):
-                return "80-SXD"
+                return AGENCY_A
             if path.startswith("/api/v1/citizen-report-categories"):
                 return "o-ga-mat-duong"
             if "telemetry" in path:
-                return str(values["device"] or "khong-co")
+                return str(values["device"])
             if "environment" in path:
-                return str(values["station"] or "khong-co")
+                return str(values["station"])
             if path.startswith("/lang"):
                 return "en"
             if "data-sets" in path:
-                return str(values["data_set"] or "khong-co")
+                return str(values["data_set"])
+            if path.startswith(("/indicators/admin/", "/api/v1/indicator/metadata/")):
+                return str(values["data_set"])
+        if name == "token":
+            if path.startswith("/open311"):
+                return str(ids["open311_token"])
+            return str(ids["unsubscribe_token" if "/huy/" in path else "confirm_token"])
+        if name == "key" and path.startswith("/api/v1/dashboard/"):
+            return str(values["chart" if "/charts/" in path else "layer"])
         if name in ("key", "channel", "lang"):
-            return str(template.get(name, "khong-co"))
+            return str(template[name])
+        if name == "warning_id" and path.startswith("/canh-bao/{"):
+            return str(values["published_warning_id"])  # the public pages show published warnings only
         if name == "action":
             return "acknowledge" if path.startswith("/alarms") else "log" if "incident" in path else "submit"
+        if name == "fmt" and "after-action" in path:
+            return "pdf"
+        if name == "kind":
+            return "data-sets"
         if name == "pack":
-            return "tthc"
+            return "kinh_te_xa_hoi"
         if name == "new_code":
             return "25459"
-        if name == "item_id":
-            return "1"
-        if name in ("data_set", "period", "org_unit"):
-            return {"data_set": "TTHC_MONTHLY", "period": "2026-10", "org_unit": "25459"}[name]
-        found = values.get(name)
-        return str(found) if found is not None else "999999"
+        if name == "rest":
+            return "khong-co"  # Open311's catch-all: any unknown path, answered in Open311's error format
+        return str(values[name])
 
-    return PARAM.sub(lambda m: value(m.group(1)), path)
+    url = PARAM.sub(lambda m: value(m.group(1)), path)
+    if path.startswith("/api/v1/indicator/reports/"):
+        url += f"?agency={values['indicator_agency']}"
+    return url

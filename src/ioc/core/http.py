@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import time
@@ -19,10 +20,13 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from .errors import IocError, ServiceUnavailable
 from .i18n import request_language
+from .logging import OutageLog, database_connection_error
 from .metrics import HTTP_LATENCY, HTTP_REQUESTS
 from .security import current_actor
 
 log = logging.getLogger(__name__)
+# Requests that failed for want of the database: one warning per outage, one line when it is back.
+DATABASE_OUTAGE = OutageLog(log, "http")
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 500
@@ -62,6 +66,11 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     }
     try:
         yield session
+        if DATABASE_OUTAGE.down:
+            # The request went through: if the database answers again, say so once (a cheap probe, outages only).
+            with contextlib.suppress(Exception):
+                await session.connection()
+                DATABASE_OUTAGE.succeeded()
     finally:
         await session.close()
 
@@ -102,8 +111,9 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
 
 
 async def database_error_handler(request: Request, exc: Exception) -> Response:
-    """Answer 503 with a clear body when the database cannot be reached."""
-    log.error("database unavailable", extra={"error": str(exc)[:500]})
+    """Answer 503 with a clear body when the database cannot be reached (or refuses to serve the request)."""
+    # A lost connection is logged once per outage; any other database error (a lock, a deadlock) in full.
+    DATABASE_OUTAGE.failed(exc, "database error", path=request.url.path)
     error = ServiceUnavailable(
         "Cơ sở dữ liệu tạm thời không truy cập được, vui lòng thử lại sau.",
         "The database is temporarily unavailable; please try again shortly.",
@@ -121,7 +131,7 @@ async def invalid_value_handler(request: Request, exc: Exception) -> Response:
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     """Log an unexpected error and answer 500 without leaking internals."""
-    if isinstance(exc, OperationalError | DBAPIError | ConnectionError | OSError):
+    if isinstance(exc, OperationalError | DBAPIError) or database_connection_error(exc) is not None:
         return await database_error_handler(request, exc)
     log.exception("unhandled error", extra={"path": request.url.path})
     lang = _lang(request)
@@ -142,6 +152,17 @@ def _registered_handler(request: Request, exc: Exception) -> Callable[[Request, 
 
 
 HSTS = "max-age=31536000; includeSubDomains"
+
+
+def served_over_tls(request: Request) -> bool:
+    """Tell whether the browser reached us over HTTPS: directly, through a trusted proxy, or as configured.
+
+    Cookies set on such an answer are marked Secure, so that a browser never sends them over plain HTTP.
+    """
+    if request.url.scheme == "https":
+        return True
+    runtime = getattr(request.app.state, "runtime", None)
+    return bool(runtime is not None and runtime.settings.behind_tls)
 
 
 def security_headers(behind_tls: bool) -> dict[str, str]:

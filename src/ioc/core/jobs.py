@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .logging import OutageLog
 from .metrics import JOBS_RUN
 from .models import Job
 from .time import utc_now
@@ -125,6 +126,7 @@ class JobRunner:
         self.specs = specs
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
+        self._outage = OutageLog(log, "jobs")
 
     def wake(self) -> None:
         """Look for due jobs now instead of at the next poll."""
@@ -191,7 +193,7 @@ class JobRunner:
                 await session.commit()
             JOBS_RUN.labels(name=spec.name, outcome="done").inc()
         except Exception as exc:
-            log.exception("job failed", extra={"job": spec.name, "job_id": job_id, "attempt": attempt})
+            self._outage.failed(exc, "job failed", job=spec.name, job_id=job_id, attempt=attempt)
             await self._fail(job_id, spec, attempt, exc)
 
     async def _finish(self, session: AsyncSession, job: Job, spec: JobSpec) -> None:
@@ -234,8 +236,9 @@ class JobRunner:
         while not stop.is_set():
             try:
                 ran = await self.run_due()
-            except Exception:
-                log.exception("job runner loop failed; retrying")
+                self._outage.succeeded()
+            except Exception as exc:
+                self._outage.failed(exc, "job runner loop failed; retrying")
                 ran = 0
             if ran:
                 continue

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from .db import Database
 from .events import DomainEvent
+from .logging import OutageLog
 from .metrics import LIVE_CLIENTS
 from .models import OutboxEvent
 
@@ -61,6 +62,7 @@ class LiveFeed:
         self._seen: set[int] = set()
         self._cursor: int | None = None
         self._wake = asyncio.Event()
+        self._outage = OutageLog(log, "live feed")
         self._listeners: list[Callable[[LiveMessage], None]] = []
 
     def add_listener(self, listener: Callable[[LiveMessage], None]) -> None:
@@ -127,8 +129,9 @@ class LiveFeed:
         while not stop.is_set():
             try:
                 await self.poll()
-            except Exception:
-                log.exception("live feed poll failed; retrying")
+                self._outage.succeeded()
+            except Exception as exc:
+                self._outage.failed(exc, "live feed poll failed; retrying")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .events import Subscription, handle_in_session, handle_once, parse_event
 from .jobs import JobContext, JobSpec, schedule_job
+from .logging import OutageLog
 from .metrics import EVENTS_PUBLISHED
 from .models import OutboxEvent
 from .time import utc_now
@@ -113,6 +114,7 @@ class NatsTransport:
         self._tasks: list[asyncio.Task[None]] = []
         self._subscriptions: list[Any] = []
         self._stop = asyncio.Event()
+        self._outage = OutageLog(log, "events")
 
     async def start(self) -> None:
         """Connect, make sure the stream exists and start one consumer loop per subscription."""
@@ -160,9 +162,10 @@ class NatsTransport:
             event = parse_event(body["name"], body["payload"])
             if event is not None:
                 await handle_once(self.runtime, sub, event)
+                self._outage.succeeded()
             await msg.ack()
-        except Exception:
-            log.exception("event handler failed; redelivering", extra={"handler": sub.name})
+        except Exception as exc:
+            self._outage.failed(exc, "event handler failed; redelivering", handler=sub.name)
             await msg.nak(delay=5)
 
     async def stop(self) -> None:
@@ -189,6 +192,7 @@ class OutboxDispatcher:
         self.runtime = runtime
         self.transport = transport
         self._wake = asyncio.Event()
+        self._outage = OutageLog(log, "outbox")
 
     def wake(self) -> None:
         """Publish now instead of at the next poll."""
@@ -218,8 +222,9 @@ class OutboxDispatcher:
         while not stop.is_set():
             try:
                 published = await self.dispatch_pending()
-            except Exception:
-                log.exception("outbox dispatch failed; retrying")
+                self._outage.succeeded()
+            except Exception as exc:
+                self._outage.failed(exc, "outbox dispatch failed; retrying")
                 published = 0
                 await asyncio.sleep(poll_seconds)
             if published:

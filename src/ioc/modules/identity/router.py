@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.core.errors import Forbidden, NotFound
-from ioc.core.http import Page, PageParams, db_session, page_params
+from ioc.core.http import Page, PageParams, db_session, page_params, served_over_tls
 from ioc.core.i18n import request_language
 from ioc.core.security import Principal, PrincipalKind, Role, optional_principal, require_principal, require_scope
 from ioc.core.templating import render
@@ -69,7 +69,8 @@ def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _set_session_cookie(response: Response, runtime: Runtime, token: str) -> None:
+def _set_session_cookie(response: Response, request: Request, token: str) -> None:
+    runtime = _runtime(request)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -77,12 +78,12 @@ def _set_session_cookie(response: Response, runtime: Runtime, token: str) -> Non
         path="/",
         httponly=True,
         samesite="lax",
-        secure=runtime.settings.behind_tls,
+        secure=served_over_tls(request),
     )
 
 
-def _clear_session_cookie(response: Response, runtime: Runtime) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=runtime.settings.behind_tls)
+def _clear_session_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=served_over_tls(request))
 
 
 def safe_next(target: str | None) -> str:
@@ -126,7 +127,7 @@ async def login(
 ) -> LoginResponse:
     """Log in with username and password: sets the session cookie and returns the CSRF token."""
     result = await _log_in(request, session, body.username, body.password)
-    _set_session_cookie(response, _runtime(request), result.token)
+    _set_session_cookie(response, request, result.token)
     return LoginResponse(user=result.user, csrf_token=result.csrf_token, expires_at=result.expires_at)
 
 
@@ -143,7 +144,7 @@ async def logout(
         await service.log_out(session, principal)
         await session.commit()
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    _clear_session_cookie(response, _runtime(request))
+    _clear_session_cookie(response, request)
     return response
 
 
@@ -335,7 +336,7 @@ def _login_page(
         path="/login",
         httponly=True,
         samesite="lax",
-        secure=runtime.settings.behind_tls,
+        secure=served_over_tls(request),
     )
     return response
 
@@ -394,7 +395,7 @@ async def login_form(
             request, next_path=next, username=username, error=exc.message(lang), status_code=exc.status_code
         )
     response = RedirectResponse(safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
-    _set_session_cookie(response, runtime, result.token)
+    _set_session_cookie(response, request, result.token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
@@ -410,7 +411,7 @@ async def logout_form(
         await service.log_out(session, principal)
         await session.commit()
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
-    _clear_session_cookie(response, _runtime(request))
+    _clear_session_cookie(response, request)
     return response
 
 
