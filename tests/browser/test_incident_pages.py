@@ -65,7 +65,7 @@ async def _assign(page: Page, agency: str, title: str, hours: str, doer: str | N
     form = page.locator("#form-task")
     await form.get_by_label("Cơ quan").select_option(agency)
     await form.get_by_label("Nhiệm vụ").fill(title)
-    await form.get_by_label("Thời hạn (giờ làm việc)").fill(hours)
+    await form.get_by_label("Thời hạn (giờ)").fill(hours)
     if doer is not None:
         # The user picker: type part of a name, take the suggestion with the keyboard.
         picker = form.locator('[data-user-picker][data-name="assignee_id"]')
@@ -151,3 +151,35 @@ async def test_incident_agency_staff_work_their_own_tasks(
     await expect(page.locator("article.incident-task").first).to_have_attribute("data-task-status", "done")
     await check_page(page, "vi")
     assert (await page.request.get("/incidents")).status == 403
+
+
+async def test_incident_command_moves_a_task_to_another_agency_and_person_with_the_picker(
+    page: Page, browser_login: BrowserLogin, runtime: Runtime, make_user: UserFactory
+) -> None:
+    async with runtime.db.session() as session:
+        construction = (await org_unit.get_agency(session, "80-SXD")).id
+        task = await session.scalar(
+            select(IncidentTask).where(IncidentTask.title.startswith("Hỗ trợ di dời người và tài sản"))
+        )
+        assert task is not None
+    await make_user(Role.AGENCY_STAFF, display_name="Kỹ sư Đỗ Văn Phúc", agency_id=construction)
+    await browser_login(page, role=Role.HOTLINE_OPERATOR)
+    await page.goto(f"/incidents/{task.incident_id}")
+    row = page.locator(f'tr[data-task="{task.id}"]')
+    await row.locator("summary").click()
+    form = page.locator(f"#form-reassign-{task.id}")
+    await form.get_by_label("Cơ quan thực hiện").select_option("80-SXD")
+    # The picker follows the agency chosen above: it offers the construction department's engineer.
+    picker = form.locator("[data-user-picker]")
+    await expect(picker).to_have_attribute("data-picker-ready", "true")  # the component loads lazily
+    await picker.get_by_role("combobox").fill("Phúc")
+    await expect(picker.get_by_role("option")).to_have_text(["Kỹ sư Đỗ Văn Phúc"])
+    await picker.get_by_role("combobox").press("ArrowDown")
+    await picker.get_by_role("combobox").press("Enter")
+    await form.get_by_label("Lý do").fill("Cần máy móc chuyên dụng")
+    await check_page(page, "vi")
+    await form.get_by_role("button", name="Giao lại nhiệm vụ").click()
+    await expect(row).to_contain_text("80-SXD")
+    await expect(row.locator("[data-task-assignee]")).to_contain_text("Kỹ sư Đỗ Văn Phúc")
+    await expect(page.locator("#incident-log li").first).to_contain_text("Chuyển nhiệm vụ")
+    await expect(page.locator("#incident-log li").first).to_contain_text("Lý do: Cần máy móc chuyên dụng")

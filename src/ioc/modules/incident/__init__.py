@@ -16,6 +16,7 @@ from .events import (
     TaskAssigned,
     TaskEvent,
     TaskOverdue,
+    TaskReassigned,
     TaskUpdated,
 )
 from .exceptions import IncidentNotFound, TaskNotFound
@@ -41,6 +42,7 @@ __all__ = [
     "TaskNotFound",
     "TaskOverdue",
     "TaskRead",
+    "TaskReassigned",
     "TaskStatus",
     "TaskUpdated",
     "geojson",

@@ -92,6 +92,8 @@ class LogKind(StrEnum):
 
 
 OPEN_TASK_STATUSES: Final = frozenset({TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS})
+# Incident types whose task forms propose round-the-clock deadlines (the command may untick it).
+EMERGENCY_TYPES: Final = frozenset({IncidentType.FIRE, IncidentType.TRAFFIC_ACCIDENT})
 ACTIVE_INCIDENT_STATUSES: Final = frozenset({IncidentStatus.OPEN, IncidentStatus.RESPONDING})
 # Which moves an agency may make on its task.
 TASK_TRANSITIONS: Final[dict[TaskStatus, frozenset[TaskStatus]]] = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from pydantic import Field
+
 from ioc.core.events import DomainEvent
 
 
@@ -17,6 +19,10 @@ class IncidentEvent(DomainEvent):
     severity: str
     incident_type: str
     unit_code: str | None = None
+    # Every unit the incident affects (its own first) and every agency given a task in it, so that a feed
+    # or live stream filtered by unit or agency reaches all of them, not only the incident's own unit.
+    unit_codes: list[str] = Field(default_factory=list)
+    agency_codes: list[str] = Field(default_factory=list)
 
 
 class IncidentOpened(IncidentEvent):
@@ -62,6 +68,16 @@ class TaskUpdated(TaskEvent):
     event_name: ClassVar[str] = "incident.task_updated"
 
     from_status: str
+
+
+class TaskReassigned(TaskEvent):
+    """A task was given to another person of its agency, or (by the command) to another agency."""
+
+    event_name: ClassVar[str] = "incident.task_reassigned"
+
+    from_agency_code: str
+    assignee_id: int | None = None
+    from_assignee_id: int | None = None
 
 
 class TaskOverdue(TaskEvent):

@@ -148,6 +148,44 @@ class NotTaskAgency(Forbidden):
         super().__init__("Nhiệm vụ này được giao cho cơ quan khác.", "This task was given to another agency.")
 
 
+class NotAgencyHead(Forbidden):
+    """Only the head of the task's agency (or the command) may give a task to another of its people."""
+
+    code = "incident_not_agency_head"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Chỉ lãnh đạo cơ quan được giao nhiệm vụ hoặc chỉ huy sự cố mới giao lại được nhiệm vụ này.",
+            "Only the head of the task's agency or the incident command may reassign this task.",
+        )
+
+
+class TaskNotOpen(Conflict):
+    """A finished or cancelled task cannot be given to someone else."""
+
+    code = "incident_task_not_open"
+
+    def __init__(self, task_id: int, status: str) -> None:
+        super().__init__(
+            f"Nhiệm vụ số {task_id} đã kết thúc ({status}), không giao lại được.",
+            f"Task {task_id} is finished ({status}) and cannot be reassigned.",
+            id=task_id,
+            status=status,
+        )
+
+
+class NothingToReassign(ValidationFailed):
+    """A reassignment names neither another person nor another agency."""
+
+    code = "incident_nothing_to_reassign"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Hãy chọn người thực hiện mới (hoặc cơ quan khác) cho nhiệm vụ.",
+            "Choose the new person (or another agency) for the task.",
+        )
+
+
 class CommandLogImmutable(Conflict):
     """Code tried to change or delete a command log entry; the log is append-only."""
 

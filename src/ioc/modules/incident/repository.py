@@ -57,6 +57,17 @@ async def units_of(session: AsyncSession, incident_ids: Sequence[int]) -> dict[i
     return found
 
 
+async def agency_codes_of(session: AsyncSession, incident_id: int) -> list[str]:
+    """Return the codes of the agencies given a task in an incident, in the order they were first given one."""
+    rows = await session.execute(
+        select(IncidentTask.agency_code, func.min(IncidentTask.id))
+        .where(IncidentTask.incident_id == incident_id)
+        .group_by(IncidentTask.agency_code)
+        .order_by(func.min(IncidentTask.id))
+    )
+    return [str(code) for code, _first in rows]
+
+
 async def set_units(session: AsyncSession, incident_id: int, unit_codes: Sequence[str]) -> None:
     """Replace the affected units of an incident."""
     await session.execute(delete(IncidentUnit).where(IncidentUnit.incident_id == incident_id))

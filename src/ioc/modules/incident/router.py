@@ -14,7 +14,7 @@ from ioc.core.errors import IocError
 from ioc.core.http import Page, PageParams, db_session, page_params
 from ioc.core.i18n import request_language
 from ioc.core.runtime import Runtime
-from ioc.core.security import Principal, require_principal
+from ioc.core.security import Principal, Role, require_principal
 from ioc.core.templating import render
 from ioc.core.time import utc_now
 
@@ -22,6 +22,7 @@ from . import exports, service
 from .constants import (
     API_PREFIX,
     DEFAULT_TASK_HOURS,
+    EMERGENCY_TYPES,
     LIST_PATH,
     MAX_TASK_HOURS,
     PAGE_SIZE,
@@ -52,6 +53,7 @@ from .schemas import (
     LogRead,
     TaskCreate,
     TaskRead,
+    TaskReassign,
     TaskReport,
     TaskStatusUpdate,
 )
@@ -355,6 +357,25 @@ async def update_task(
 
 
 @api_router.post(
+    f"{TASK_API_PREFIX}/{{task_id}}/reassign",
+    response_model=TaskRead,
+    responses=_ACTION,
+    summary="Giao lại nhiệm vụ / reassign a task",
+)
+async def reassign_task(
+    request: Request,
+    data: TaskReassign,
+    task_id: int = TASK_ID,
+    session: AsyncSession = Depends(db_session),
+    principal: Principal = Depends(require_principal),
+) -> TaskRead:
+    """Give an open task to another person of its agency (its head or the command) or another agency (the command)."""
+    task = await service.reassign_task(session, _runtime(request), task_id, data, principal)
+    await session.commit()
+    return task
+
+
+@api_router.post(
     f"{TASK_API_PREFIX}/{{task_id}}/reports",
     response_model=LogRead,
     status_code=201,
@@ -482,10 +503,13 @@ async def _render_workspace(
         {
             "incident": incident,
             "agencies": agencies,
+            "agency_codes": {agency.code for agency in agencies},
             "can_command": principal.has(SCOPE_COMMAND) and incident.status != IncidentStatus.CLOSED,
             "log_kinds": [k for k in LogKind if k is not LogKind.SYSTEM],
             "severities": list(Severity),
             "default_hours": DEFAULT_TASK_HOURS,
+            # Critical incidents, fires and accidents get round-the-clock deadlines unless the command unticks it.
+            "emergency": incident.severity is Severity.CRITICAL or incident.incident_type in EMERGENCY_TYPES,
             "max_hours": MAX_TASK_HOURS,
             "type_label": service.type_label(incident.incident_type, _lang(request)),
             "error": error,
@@ -506,7 +530,7 @@ async def workspace_page(
     return await _render_workspace(request, session, principal, incident_id)
 
 
-ACTIONS = frozenset({"task", "log", "tick", "untick", "close", "update", "link", "cancel"})
+ACTIONS = frozenset({"task", "log", "tick", "untick", "close", "update", "link", "cancel", "reassign"})
 
 
 @page_router.post(f"{LIST_PATH}/{{incident_id}}/{{action}}")
@@ -554,6 +578,9 @@ async def workspace_action(
         elif action == "link":
             await service.add_link(session, incident_id, _form_model(LinkCreate, form), principal)
             anchor = "links"
+        elif action == "reassign":
+            task_id = int(form.pop("task_id", "0") or 0)
+            await service.reassign_task(session, runtime, task_id, _form_model(TaskReassign, form), principal)
         else:
             task_id = int(form.pop("task_id", "0") or 0)
             data = TaskStatusUpdate(status=TaskStatus.CANCELLED, result=form.get("result", ""))
@@ -569,7 +596,7 @@ async def workspace_action(
         return await _render_workspace(request, session, principal, incident_id, error=error, status_code=422)
     except IocError as exc:
         await session.rollback()
-        if exc.status_code == 404 and action not in ("tick", "untick", "cancel", "link"):
+        if exc.status_code == 404 and action not in ("tick", "untick", "cancel", "link", "reassign"):
             raise
         return await _render_workspace(request, session, principal, incident_id, error=exc, status_code=exc.status_code)
     return RedirectResponse(f"{LIST_PATH}/{incident_id}#{anchor}", status_code=303)
@@ -583,7 +610,14 @@ async def _render_inbox(
     return render(
         request,
         "incident/tasks.html",
-        {"tasks": tasks, "show_all": show_all, "error": error, "has_agency": principal.agency_id is not None},
+        {
+            "tasks": tasks,
+            "show_all": show_all,
+            "error": error,
+            "has_agency": principal.agency_id is not None,
+            # The head of an agency gives its tasks to its own people; moving a task elsewhere is the command's.
+            "can_reassign": principal.role is Role.AGENCY_HEAD or principal.is_admin,
+        },
         status_code=status_code,
     )
 
@@ -606,8 +640,15 @@ async def task_action(
     """Start, finish or report on a task from the inbox, then show the inbox again."""
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
     try:
+        # Another agency's task is refused before its form is read, whatever the form holds.
+        await service.check_task_agency(session, task_id, principal)
         if form.get("action") == "report":
             await service.report_on_task(session, task_id, _form_model(TaskReport, form).text, principal)
+        elif form.get("action") == "reassign":
+            handover = TaskReassign.model_validate(
+                {k: v for k, v in form.items() if k in ("assignee_id", "reason") and v not in ("", None)}
+            )
+            await service.reassign_task(session, _runtime(request), task_id, handover, principal)
         else:
             data = _form_model(TaskStatusUpdate, form)
             if data.status is TaskStatus.CANCELLED:

@@ -110,13 +110,43 @@ class TaskCreate(BaseModel):
     agency_code: str = Field(min_length=1, max_length=40)
     title: str = Field(min_length=3, max_length=200)
     instructions: str = Field(default="", max_length=TEXT_MAX)
-    due_hours: float = Field(gt=0, le=MAX_TASK_HOURS, description="giờ làm việc / office hours")
+    due_hours: float = Field(
+        gt=0, le=MAX_TASK_HOURS, description="giờ làm việc, hoặc giờ liên tục khi round_the_clock / office hours"
+    )
+    round_the_clock: bool = Field(
+        default=False,
+        description="hạn tính liên tục cả đêm và ngày nghỉ (khẩn cấp) / clock hours, nights and holidays included",
+    )
     assignee_id: int | None = Field(
         default=None, ge=1, le=MAX_ID, description="cán bộ của cơ quan thực hiện / the agency's person"
     )
     notify_user_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         default_factory=list, max_length=MAX_NOTIFY_USERS, description="cán bộ được báo tin / colleagues kept informed"
     )
+
+
+class TaskReassign(BaseModel):
+    """Give an open task to another person of its agency, or (the command only) to another agency."""
+
+    assignee_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="người thực hiện mới / the new person of the agency"
+    )
+    agency_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="chuyển sang cơ quan khác (chỉ huy) / move to another agency (the command only)",
+    )
+    due_hours: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_TASK_HOURS,
+        description="hạn mới, giờ làm việc từ bây giờ (chỉ huy); bỏ trống giữ hạn cũ / new deadline (the command)",
+    )
+    round_the_clock: bool = Field(
+        default=False, description="hạn mới tính liên tục (khẩn cấp) / the new deadline in clock hours"
+    )
+    reason: str = Field(default="", max_length=500, description="lý do / why")
 
 
 class TaskStatusUpdate(BaseModel):

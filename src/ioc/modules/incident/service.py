@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,7 @@ from .events import (
     LogAppended,
     TaskAssigned,
     TaskOverdue,
+    TaskReassigned,
     TaskUpdated,
 )
 from .exceptions import (
@@ -61,10 +62,13 @@ from .exceptions import (
     IncidentNotFound,
     InvalidTaskTransition,
     LinkedRecordNotFound,
+    NotAgencyHead,
+    NothingToReassign,
     NotTaskAgency,
     OpenTasksRemain,
     ResultRequired,
     TaskNotFound,
+    TaskNotOpen,
     UnknownAgency,
     UnknownPerson,
     UnknownUnit,
@@ -88,6 +92,7 @@ from .schemas import (
     TaskCreate,
     TaskPerson,
     TaskRead,
+    TaskReassign,
     TaskStatusUpdate,
 )
 
@@ -130,7 +135,9 @@ def sop_steps() -> dict[str, list[tuple[str, str]]]:
     return {kind.value: [(step["vi"], step["en"]) for step in data.get(kind.value, [])] for kind in IncidentType}
 
 
-def _fields(incident: Incident) -> dict[str, Any]:
+async def _fields(session: AsyncSession, incident: Incident) -> dict[str, Any]:
+    """Return the fields of every incident event, with all the units and agencies the incident involves."""
+    units = (await repository.units_of(session, [incident.id])).get(incident.id, [])
     return {
         "incident_id": incident.id,
         "code": code_of(incident.id),
@@ -138,12 +145,14 @@ def _fields(incident: Incident) -> dict[str, Any]:
         "severity": incident.severity,
         "incident_type": incident.incident_type,
         "unit_code": incident.unit_code,
+        "unit_codes": list(dict.fromkeys(code for code in (incident.unit_code, *units) if code)),
+        "agency_codes": await repository.agency_codes_of(session, incident.id),
     }
 
 
-def _task_fields(incident: Incident, task: IncidentTask) -> dict[str, Any]:
+async def _task_fields(session: AsyncSession, incident: Incident, task: IncidentTask) -> dict[str, Any]:
     return {
-        **_fields(incident),
+        **await _fields(session, incident),
         "task_id": task.id,
         "agency_code": task.agency_code,
         "task_status": task.status,
@@ -175,7 +184,9 @@ async def _log(
     )
     repository.add(session, entry)
     await repository.flush(session)
-    record_event(session, LogAppended(**_fields(incident), entry_id=entry.id, kind=kind.value, occurred_at=now))
+    record_event(
+        session, LogAppended(**await _fields(session, incident), entry_id=entry.id, kind=kind.value, occurred_at=now)
+    )
     return entry
 
 
@@ -279,7 +290,7 @@ async def _open(
             ),
         )
         text = f"{text}: {label}"
-    record_event(session, IncidentOpened(**_fields(incident), origin=origin.value, occurred_at=now))
+    record_event(session, IncidentOpened(**await _fields(session, incident), origin=origin.value, occurred_at=now))
     await _log(session, incident, LogKind.SYSTEM, f"{text}. Chỉ huy: {incident.commander_name or '—'}.", now, principal)
     return incident
 
@@ -377,7 +388,7 @@ async def add_link(
     incident.updated_at = moment
     what = "cảnh báo" if data.kind is LinkKind.ALARM else "phản ánh"
     await _log(session, incident, LogKind.SYSTEM, f"Liên kết {what}: {label}.", moment, principal)
-    record_event(session, IncidentUpdated(**_fields(incident), change="linked", occurred_at=moment))
+    record_event(session, IncidentUpdated(**await _fields(session, incident), change="linked", occurred_at=moment))
     return await get_incident(session, incident.id)
 
 
@@ -409,7 +420,7 @@ async def update_incident(
     if changes:
         incident.updated_at = moment
         await _log(session, incident, LogKind.SYSTEM, "Cập nhật " + "; ".join(changes) + ".", moment, principal)
-        record_event(session, IncidentUpdated(**_fields(incident), change="updated", occurred_at=moment))
+        record_event(session, IncidentUpdated(**await _fields(session, incident), change="updated", occurred_at=moment))
     return await get_incident(session, incident.id)
 
 
@@ -418,6 +429,17 @@ async def update_incident(
 
 def _timer_key(task_id: int) -> str:
     return f"{OVERDUE_JOB}:{task_id}"
+
+
+CLOCK_NOTE = ", tính liên tục 24/7"
+
+
+def _deadline(runtime: Runtime, start: datetime, hours: float, *, round_the_clock: bool) -> datetime:
+    """Return a task's deadline: office hours by the working calendar, or clock hours for an emergency."""
+    # A fire or a flood at night cannot wait for the office to open: round-the-clock deadlines count every hour.
+    if round_the_clock:
+        return ensure_utc(start) + timedelta(hours=hours)
+    return runtime.calendar.add_working_hours(start, hours)
 
 
 async def candidate_agencies(
@@ -450,7 +472,7 @@ async def assign_task(
         raise UnknownAgency(data.agency_code)
     assignee = await _staff_member(session, data.assignee_id, agency) if data.assignee_id else None
     informed = [await _staff_member(session, user_id) for user_id in dict.fromkeys(data.notify_user_ids)]
-    due = runtime.calendar.add_working_hours(moment, data.due_hours)
+    due = _deadline(runtime, moment, data.due_hours, round_the_clock=data.round_the_clock)
     task = IncidentTask(
         incident_id=incident.id,
         agency_id=agency.id,
@@ -485,16 +507,18 @@ async def assign_task(
         session,
         incident,
         LogKind.ORDER,
-        f"Giao nhiệm vụ cho {agency.name}{who}: {task.title} (hạn {to_local(due):%H:%M %d/%m/%Y}).",
+        f"Giao nhiệm vụ cho {agency.name}{who}: {task.title} "
+        f"(hạn {to_local(due):%H:%M %d/%m/%Y}{CLOCK_NOTE if data.round_the_clock else ''}).",
         moment,
         principal,
         task=task,
     )
-    record_event(session, TaskAssigned(**_task_fields(incident, task), occurred_at=moment))
+    record_event(session, TaskAssigned(**await _task_fields(session, incident, task), occurred_at=moment))
     title = f"Nhiệm vụ mới: {code_of(incident.id)}"
     message = (
         f'{agency.name} được giao nhiệm vụ "{task.title}" trong sự cố {code_of(incident.id)} '
-        f"({incident.title}){who}; hạn hoàn thành {to_local(due):%H:%M %d/%m/%Y}."
+        f"({incident.title}){who}; hạn hoàn thành {to_local(due):%H:%M %d/%m/%Y}"
+        f"{CLOCK_NOTE if data.round_the_clock else ''}."
     )
     await _notify_agency(session, runtime, agency, title, message, "Cao", incident)
     # The assignee and the colleagues kept informed get the same message in their own mailbox.
@@ -522,6 +546,15 @@ async def _staff_member(
 
 def _may_act_for_agency(principal: Principal, task: IncidentTask) -> bool:
     return principal.is_admin or (principal.has(SCOPE_TASK) and principal.agency_id == task.agency_id)
+
+
+async def check_task_agency(session: AsyncSession, task_id: int, principal: Principal) -> None:
+    """Raise TaskNotFound or NotTaskAgency unless the caller works for the task's agency (before reading a form)."""
+    task = await repository.get_task(session, task_id)
+    if task is None:
+        raise TaskNotFound(task_id)
+    if not _may_act_for_agency(principal, task):
+        raise NotTaskAgency()
 
 
 async def update_task(
@@ -570,8 +603,167 @@ async def update_task(
         await cancel_job(session, _timer_key(task.id))
     incident.updated_at = moment
     await _log(session, incident, kind, text, moment, principal, task=task)
-    record_event(session, TaskUpdated(**_task_fields(incident, task), from_status=current.value, occurred_at=moment))
+    record_event(
+        session,
+        TaskUpdated(**await _task_fields(session, incident, task), from_status=current.value, occurred_at=moment),
+    )
     return _task_read(task, incident)
+
+
+def _heads_task_agency(principal: Principal, task: IncidentTask) -> bool:
+    return principal.role is Role.AGENCY_HEAD and principal.has(SCOPE_TASK) and principal.agency_id == task.agency_id
+
+
+async def _target_agency(session: AsyncSession, code: str, *, moving: bool) -> org_unit.AgencyRead:
+    try:
+        agency = await org_unit.get_agency(session, code)
+    except org_unit.AgencyNotFound as exc:
+        raise UnknownAgency(code) from exc
+    if moving and not agency.is_active:
+        raise UnknownAgency(code)
+    return agency
+
+
+async def reassign_task(
+    session: AsyncSession,
+    runtime: Runtime,
+    task_id: int,
+    data: TaskReassign,
+    principal: Principal,
+    now: datetime | None = None,
+) -> TaskRead:
+    """Give an open task to another person of its agency (its head or the command) or another agency (the command)."""
+    # The deadline stays unless the command gives a new one; the overdue timer reads the task when it fires,
+    # so an escalation reaches the agency and person holding the task then.
+    moment = now or utc_now()
+    task = await repository.get_task(session, task_id, for_update=True)
+    if task is None:
+        raise TaskNotFound(task_id)
+    moving = data.agency_code is not None and data.agency_code != task.agency_code
+    if moving or data.due_hours is not None:
+        _require(principal, SCOPE_COMMAND)
+    elif not (principal.has(SCOPE_COMMAND) or principal.is_admin or _heads_task_agency(principal, task)):
+        raise NotAgencyHead()
+    incident = await _active_incident(session, task.incident_id)
+    current = TaskStatus(task.status)
+    if current not in OPEN_TASK_STATUSES:
+        raise TaskNotOpen(task.id, current.value)
+    agency = await _target_agency(
+        session, data.agency_code if moving and data.agency_code else task.agency_code, moving=moving
+    )
+    assignee = await _staff_member(session, data.assignee_id, agency) if data.assignee_id else None
+    new_person = assignee.id if assignee else None
+    if not moving and data.due_hours is None:
+        if assignee is None:
+            raise NothingToReassign()
+        if new_person == task.assignee_id:
+            return _task_read(task, incident)  # already theirs: nothing to record
+    old_agency = (task.agency_code, task.agency_name)
+    old_person = (task.assignee_id, task.assignee_name)
+    if moving:
+        task.agency_id, task.agency_code, task.agency_name = agency.id, agency.code, agency.name
+        if current is TaskStatus.IN_PROGRESS:
+            # The new agency has not started the work; its inbox shows the task as newly given.
+            task.status = TaskStatus.ASSIGNED.value
+            task.started_at = None
+    if moving or assignee is not None:
+        task.assignee_id = new_person
+        task.assignee_name = _person_name(assignee) if assignee else ""
+    due = ensure_utc(task.due_at)
+    if data.due_hours is not None:
+        due = _deadline(runtime, moment, data.due_hours, round_the_clock=data.round_the_clock)
+        task.due_at = due
+        task.overdue = False  # a new deadline gives the task a new overdue timer, which escalates again
+        await schedule_job(
+            session,
+            OVERDUE_JOB,
+            {"task_id": task.id, "due_at": due.isoformat()},
+            run_at=due,
+            dedupe_key=_timer_key(task.id),
+        )
+    task.updated_at = moment
+    incident.updated_at = moment
+    local_due = f"{to_local(due):%H:%M %d/%m/%Y}"
+    who = task.assignee_name or "chưa chỉ định"
+    if moving:
+        text = f'Chuyển nhiệm vụ "{task.title}" từ {old_agency[1]} sang {agency.name} — người thực hiện: {who}.'
+    elif assignee is None or new_person == old_person[0]:
+        text = f'Gia hạn nhiệm vụ "{task.title}" của {agency.name}.'
+    else:
+        text = f'Giao lại nhiệm vụ "{task.title}" của {agency.name}: {old_person[1] or "chưa chỉ định"} → {who}.'
+    if data.due_hours is not None:
+        text += f" Hạn mới: {local_due}{CLOCK_NOTE if data.round_the_clock else ''}."
+    if data.reason.strip():
+        text += f" Lý do: {data.reason.strip()}"
+    await _log(session, incident, LogKind.ORDER, text, moment, principal, task=task)
+    fields = await _task_fields(session, incident, task)
+    # The agency that gave the task up still hears of it (its inbox drops the task).
+    fields["agency_codes"] = list(dict.fromkeys([*fields["agency_codes"], old_agency[0]]))
+    record_event(
+        session,
+        TaskReassigned(
+            **fields,
+            from_agency_code=old_agency[0],
+            assignee_id=task.assignee_id,
+            from_assignee_id=old_person[0],
+            occurred_at=moment,
+        ),
+    )
+    if assignee is None and task.assignee_id is not None:
+        assignee = await identity.get_user(session, task.assignee_id)  # a new deadline only: tell the holder
+    await _notify_reassignment(
+        session,
+        runtime,
+        task,
+        incident,
+        agency,
+        assignee,
+        old_person[0],
+        moving or data.due_hours is not None,
+        local_due,
+    )
+    return _task_read(task, incident)
+
+
+async def _notify_reassignment(
+    session: AsyncSession,
+    runtime: Runtime,
+    task: IncidentTask,
+    incident: Incident,
+    agency: org_unit.AgencyRead,
+    assignee: identity.UserRead | None,
+    previous_id: int | None,
+    tell_agency: bool,
+    local_due: str,
+) -> None:
+    """Mail the agency (when the task moved or got a new deadline), its person, and the person it was taken from."""
+    code = code_of(incident.id)
+    who = f" — người thực hiện: {task.assignee_name}" if task.assignee_name else ""
+    title = f"Nhiệm vụ được giao: {code}"
+    message = (
+        f'{agency.name} được giao nhiệm vụ "{task.title}" trong sự cố {code} ({incident.title}){who}; '
+        f"hạn hoàn thành {local_due}."
+    )
+    sent: set[str] = set()
+    if tell_agency and agency.email:
+        await _send(session, runtime, agency.email, title, message, "Cao", incident)
+        sent.add(agency.email)
+    if assignee is not None and assignee.email and assignee.email not in sent:
+        await _send(session, runtime, assignee.email, title, message, "Cao", incident)
+        sent.add(assignee.email)
+    if previous_id is not None and previous_id != task.assignee_id:
+        previous = await identity.get_user(session, previous_id)
+        if previous is not None and previous.is_active and previous.email and previous.email not in sent:
+            await _send(
+                session,
+                runtime,
+                previous.email,
+                f"Nhiệm vụ đã chuyển: {code}",
+                f'Nhiệm vụ "{task.title}" trong sự cố {code} ({incident.title}) đã được giao cho '
+                f"{task.assignee_name or agency.name}; bạn không còn là người thực hiện.",
+                "Thông thường",
+                incident,
+            )
 
 
 async def report_on_task(
@@ -614,7 +806,7 @@ async def check_overdue(session: AsyncSession, runtime: Runtime, payload: dict[s
         now,
         task=task,
     )
-    record_event(session, TaskOverdue(**_task_fields(incident, task), occurred_at=now))
+    record_event(session, TaskOverdue(**await _task_fields(session, incident, task), occurred_at=now))
     message = (
         f'Nhiệm vụ "{task.title}" giao cho {task.agency_name} trong sự cố {code_of(incident.id)} '
         f"({incident.title}) đã quá hạn {local_due} mà chưa hoàn thành. Đề nghị chỉ đạo xử lý ngay."
@@ -711,7 +903,9 @@ async def tick(
         item.done_by = _author(principal) if done else ""
         verb = "Hoàn thành bước" if done else "Bỏ đánh dấu bước"
         await _log(session, incident, LogKind.SYSTEM, f"{verb} {item.position}: {item.text_vi}.", moment, principal)
-        record_event(session, ChecklistTicked(**_fields(incident), item_id=item.id, done=done, occurred_at=moment))
+        record_event(
+            session, ChecklistTicked(**await _fields(session, incident), item_id=item.id, done=done, occurred_at=moment)
+        )
     return _item_read(item)
 
 
@@ -734,7 +928,7 @@ async def close_incident(
     await _log(
         session, incident, LogKind.DECISION, f"Kết thúc sự cố. Tóm tắt: {incident.closing_summary}", moment, principal
     )
-    record_event(session, IncidentClosed(**_fields(incident), occurred_at=moment))
+    record_event(session, IncidentClosed(**await _fields(session, incident), occurred_at=moment))
     return await get_incident(session, incident.id)
 
 

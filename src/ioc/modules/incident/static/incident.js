@@ -1,6 +1,6 @@
 // Incident pages: live refresh of the workspace, list and task inbox from the shared SSE stream, and the
 // incident markers on the maps. No inline scripts (CSP); everything is driven by data- attributes.
-import { onLive, lang } from "/static/js/shell.js";
+import { onLive, lang, startComponents } from "/static/js/shell.js";
 
 const EVENTS = [
   "incident.opened",
@@ -8,6 +8,7 @@ const EVENTS = [
   "incident.closed",
   "incident.task_assigned",
   "incident.task_updated",
+  "incident.task_reassigned",
   "incident.task_overdue",
   "incident.log_appended",
   "incident.checklist_ticked",
@@ -25,9 +26,11 @@ function severityColor(element, severity) {
   return getComputedStyle(element).getPropertyValue(name).trim() || "#b42318";
 }
 
-// A region with text being typed into is left alone: replacing it would lose what the user wrote.
+// A region with text being typed into, or an open form (a task being reassigned), is left alone: replacing
+// it would lose what the user wrote or chose.
 function busy(region) {
   if (region.contains(document.activeElement) && document.activeElement !== document.body) return true;
+  if (region.querySelector("details[open] form")) return true;
   return [...region.querySelectorAll("textarea, input[type=text], input[type=number]")].some((el) => el.value);
 }
 
@@ -49,6 +52,8 @@ async function refresh() {
     const replacement = fresh.getElementById(region.id);
     if (!replacement || busy(region) || replacement.innerHTML === region.innerHTML) continue;
     region.innerHTML = replacement.innerHTML;
+    // Fresh markup has plain inputs: start its components (the reassign forms' user pickers) again.
+    startComponents(region);
     changed += 1;
   }
   if (changed && liveNote) {
