@@ -21,6 +21,10 @@ class IocError(Exception):
         """Return the message in the requested language."""
         return self.message_en if lang == "en" else self.message_vi
 
+    def field_errors(self, default_field: str = "") -> dict[str, dict[str, str]]:
+        """Return the error as a form's inline errors: its field (or `default_field`) to both languages."""
+        return {str(self.detail.get("field", default_field)): {"vi": self.message_vi, "en": self.message_en}}
+
     def to_dict(self, lang: str) -> dict[str, Any]:
         """Return the JSON body of the error."""
         body: dict[str, Any] = {"error": self.code, "message": self.message(lang)}

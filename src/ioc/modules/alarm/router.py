@@ -471,16 +471,10 @@ async def save_rule_page(
         else:
             await rulebook.update_rule(session, rule_id, data)
     except ValidationError as exc:
-        errors = {
-            str(err["loc"][0]) if err["loc"] else "": {"vi": f"Giá trị không hợp lệ: {err['msg']}", "en": err["msg"]}
-            for err in exc.errors()
-        }
-        return await _editor(request, values, rule_id=rule_id, errors=errors, status_code=422)
+        return await _editor(request, values, rule_id=rule_id, errors=_form_errors(exc), status_code=422)
     except IocError as exc:
-        field_name = str(exc.detail.get("field", ""))
-        errors = {field_name: {"vi": exc.message("vi"), "en": exc.message("en")}}
         await session.rollback()
-        return await _editor(request, values, rule_id=rule_id, errors=errors, status_code=exc.status_code)
+        return await _editor(request, values, rule_id=rule_id, errors=exc.field_errors(), status_code=exc.status_code)
     await session.commit()
     return RedirectResponse(f"{RULES_PATH}?lang={lang}", status_code=303)
 
@@ -576,7 +570,7 @@ async def create_silence_page(
         return await _silences_page(request, session, principal, values=form, errors=_form_errors(exc), status_code=422)
     except IocError as exc:
         await session.rollback()
-        errors = {str(exc.detail.get("field", "ends_at")): {"vi": exc.message("vi"), "en": exc.message("en")}}
+        errors = exc.field_errors("ends_at")
         return await _silences_page(
             request, session, principal, values=form, errors=errors, status_code=exc.status_code
         )
@@ -705,7 +699,7 @@ async def save_policy_page(
         return await _policy_page(request, session, values=values, policy_id=policy_id, errors=errors, status_code=422)
     except IocError as exc:
         await session.rollback()
-        errors = {str(exc.detail.get("field", "name")): {"vi": exc.message("vi"), "en": exc.message("en")}}
+        errors = exc.field_errors("name")
         return await _policy_page(
             request, session, values=values, policy_id=policy_id, errors=errors, status_code=exc.status_code
         )

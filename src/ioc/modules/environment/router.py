@@ -473,7 +473,7 @@ def _form_values(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
 def _problem_errors(exc: IocError) -> dict[str, Any]:
     problems = exc.detail.get("problems") if isinstance(exc.detail, dict) else None
     if not problems:
-        return {str(exc.detail.get("field", "")): {"vi": exc.message("vi"), "en": exc.message("en")}}
+        return exc.field_errors()
     errors: dict[str, Any] = {}
     for problem in problems:
         field_name = str(problem["field"])
