@@ -138,6 +138,18 @@ def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
         session.connection().execute(insert(AuditEntry), rows)
 
 
+def creation_entry(session: Session | AsyncSession, obj: Base) -> dict[str, Any] | None:
+    """Return the audit row a flush would write for this new row, for inserts that skip the unit of work."""
+    actor: Principal | None = session.info.get("actor") or current_actor.get()
+    if actor is None or not _is_audited(obj):
+        return None
+    row = _entry(actor, AuditAction.CREATE, obj, None, snapshot(obj))
+    request_meta = session.info.get("request_meta", {})
+    row["request_id"] = request_meta.get("request_id")
+    row["ip"] = request_meta.get("ip")
+    return row
+
+
 def _refuse_audit_changes(session: Session, _flush_context: UOWTransaction, _instances: object) -> None:
     for obj in session.deleted:
         if isinstance(obj, AuditEntry):

@@ -38,9 +38,9 @@ async def _seed(runtime: Runtime) -> list[str]:
 
 
 async def test_the_demo_tells_300_consistent_reports_across_the_province_once(runtime: Runtime) -> None:
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     messages = await _seed(runtime)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     async with runtime.db.session() as session:
         reports = (await session.scalars(select(Report).order_by(Report.created_at, Report.id))).all()
         categories = (await session.scalars(select(Category))).all()
@@ -78,10 +78,10 @@ async def test_the_demo_tells_300_consistent_reports_across_the_province_once(ru
         elif report.due_at is not None and report.due_at < now:
             assert report.overdue, report.tracking_code  # the timers fired during the drain
     assert any("phản ánh demo" in m for m in messages)
-    print(f"\ndemo citizen reports seeded in {elapsed:.1f} s")
+    print(f"\ndemo citizen reports seeded in {elapsed:.1f} s ({cpu:.1f} s of this process's CPU)")
     # Not a speed target (the seed takes about 20 s on an idle machine): a guard against a seed that hangs or
-    # went quadratic, loose enough for a CI machine running the two engines' suites side by side.
-    assert elapsed < 300
+    # went quadratic. CPU time, not wall time: a machine busy with other work stretches the one, not the other.
+    assert cpu < 120
     async with runtime.db.session() as session:
         construction = (await org_unit.get_agency(session, "80-SXD")).id
         for username in ("chuyenvien", "lanhdaocoquan"):

@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Final, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from ioc.core.db import Base
+from ioc.core.models import AuditEntry, Job, OutboxEvent
 from ioc.core.time import PROVINCE_TZ
 
 from .constants import OPEN_STATUSES, ReportStatus, StatsGroup
@@ -58,9 +75,9 @@ async def delete_row(session: AsyncSession, obj: object) -> None:
 
 
 def _number_statement(dialect: str) -> Any:
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(TrackingSequence)
+        upsert(TrackingSequence)
         .values(year=bindparam("year"), last_value=1)
         .on_conflict_do_update(
             index_elements=[TrackingSequence.year], set_={"last_value": TrackingSequence.last_value + 1}
@@ -69,16 +86,136 @@ def _number_statement(dialect: str) -> Any:
     )
 
 
+# PostgreSQL: the report's id is drawn from its own sequence together with the number, so that every row of the
+# submission can be built before anything is inserted, and inserted in one statement (see `insert_intake`).
+_NUMBER_AND_ID: Final = _number_statement("postgresql").returning(
+    func.nextval(func.pg_get_serial_sequence(Report.__tablename__, "id"))
+)
+
+
 async def next_tracking_number(session: AsyncSession, year: int) -> int:
     """Hand out the next number of a year, atomically on both engines (the row lock serialises writers)."""
     stmt = _number_statement(session.get_bind().dialect.name)
     return int((await session.execute(stmt, {"year": year})).scalar_one())
 
 
-async def draw_tracking_number(connection: AsyncConnection, year: int) -> int:
-    """Hand out the next number of a year on a connection of its own (in autocommit, see the service)."""
-    stmt = _number_statement(connection.dialect.name)
-    return int((await connection.execute(stmt, {"year": year})).scalar_one())
+async def draw_tracking_number(connection: AsyncConnection, year: int) -> tuple[int, int]:
+    """Hand out the next number of a year and a new report id, on a PostgreSQL connection of its own."""
+    number, report_id = (await connection.execute(_NUMBER_AND_ID, {"year": year})).one()
+    return int(number), int(report_id)
+
+
+# Intake: the rows of a new report, written with statements built once instead of the unit of work
+
+
+@dataclass(frozen=True)
+class IntakeRows:
+    """Column values of every row a submission writes besides its photos (None: no such row)."""
+
+    report: dict[str, Any]
+    timeline: dict[str, Any]
+    jobs: list[dict[str, Any]]
+    event: dict[str, Any]
+    rate_hit: dict[str, Any] | None
+    audit: dict[str, Any] | None
+
+
+def _columns(table: Table, *skip: str) -> tuple[str, ...]:
+    return tuple(column.key for column in table.columns if column.key not in skip)
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table), "every model maps one table"
+    return table
+
+
+REPORT_TABLE: Final = _table(Report)
+# The columns `record_event` and `schedule_job` set; the others keep their defaults.
+JOB_COLUMNS: Final = ("name", "payload", "run_at", "status", "attempts", "max_attempts", "dedupe_key", "created_at")
+EVENT_COLUMNS: Final = ("event_id", "name", "payload", "occurred_at")
+_PARTS: Final[dict[str, tuple[Table, tuple[str, ...]]]] = {
+    "t": (_table(TimelineEntry), _columns(_table(TimelineEntry), "id")),
+    "j": (_table(Job), JOB_COLUMNS),
+    "e": (_table(OutboxEvent), EVENT_COLUMNS),
+    "h": (_table(RateHit), _columns(_table(RateHit), "id")),
+    "a": (_table(AuditEntry), _columns(_table(AuditEntry), "id")),
+}
+# Built once per shape: a constant statement keeps its cache key, so executing it skips most of the compiling.
+_STATEMENTS: dict[tuple[Any, ...], Insert] = {}
+
+
+def _bound_values(table: Table, prefix: str, columns: Sequence[str]) -> dict[str, Any]:
+    # Typed: the column's type converts the value (JSON, UTC times), in every SELECT of the timers' UNION too.
+    return {column: bindparam(f"{prefix}{column}", type_=table.c[column].type) for column in columns}
+
+
+def _bound(table: Table, prefix: str, columns: Sequence[str]) -> Insert:
+    return insert(table).values(_bound_values(table, prefix, columns))
+
+
+def _parts(rows: IntakeRows) -> list[tuple[str, dict[str, Any]]]:
+    """Return (part name, parameters) of every row but the report's."""
+    parts: list[tuple[str, dict[str, Any]]] = []
+    if rows.jobs:
+        # One INSERT for all timers: they get their ids in order, as from one flush.
+        jobs = {f"{number}_{column}": value for number, job in enumerate(rows.jobs) for column, value in job.items()}
+        parts.append((f"j{len(rows.jobs)}", jobs))
+    parts.append(("e", rows.event))
+    if rows.rate_hit is not None:
+        parts.append(("h", rows.rate_hit))
+    parts.append(("t", rows.timeline))
+    if rows.audit is not None:
+        parts.append(("a", rows.audit))
+    return parts
+
+
+def _part_statement(name: str) -> Insert:
+    key = ("part", name)
+    if key not in _STATEMENTS:
+        table, columns = _PARTS[name[0]]
+        if name[0] == "j":
+            # INSERT .. SELECT of a UNION ALL rather than a multi-row VALUES, which SQLAlchemy does not cache.
+            rows = [select(*_bound_values(table, f"{name}_{n}_", columns).values()) for n in range(int(name[1:]))]
+            _STATEMENTS[key] = insert(table).from_select(columns, union_all(*rows) if len(rows) > 1 else rows[0])
+        else:
+            _STATEMENTS[key] = _bound(table, f"{name}_", columns)
+    return _STATEMENTS[key]
+
+
+def _params(name: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {f"{name}_{column}": value for column, value in values.items()}
+
+
+async def insert_report(session: AsyncSession, report: dict[str, Any]) -> int:
+    """Insert a new report and return its id (SQLite: the engine numbers it)."""
+    key = ("report", tuple(report))
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = _bound(REPORT_TABLE, "r_", list(report)).returning(REPORT_TABLE.c.id)
+    return int((await session.execute(_STATEMENTS[key], _params("r", report))).scalar_one())
+
+
+async def insert_intake_rows(session: AsyncSession, rows: IntakeRows) -> None:
+    """Insert the rows that go with a stored report, one statement each (SQLite: no network between them)."""
+    for name, values in _parts(rows):
+        await session.execute(_part_statement(name), _params(name, values))
+
+
+async def insert_intake(session: AsyncSession, rows: IntakeRows) -> None:
+    """Insert a report with an id drawn beforehand and every row that goes with it, in one PostgreSQL statement.
+
+    The other rows are data-modifying WITH clauses of the report's INSERT: one round trip instead of six.
+    Their foreign keys to the report are checked at the end of the statement, when the report row exists.
+    """
+    parts = _parts(rows)
+    key = ("intake", tuple(rows.report), *(name for name, _ in parts))
+    if key not in _STATEMENTS:
+        ctes = [_part_statement(name).cte(f"intake_{name}") for name, _ in parts]
+        _STATEMENTS[key] = _bound(REPORT_TABLE, "r_", list(rows.report)).add_cte(*ctes)
+    params = _params("r", rows.report)
+    for name, values in parts:
+        params.update(_params(name, values))
+    await session.execute(_STATEMENTS[key], params)
 
 
 # Reports
@@ -199,6 +336,85 @@ async def reports_near(
     return (await session.execute(stmt.order_by(Report.created_at.desc()).limit(limit))).all()
 
 
+class NearbyReport(NamedTuple):
+    """The columns of `reports_near`."""
+
+    id: int
+    tracking_code: str
+    status: str
+    lat: float
+    lon: float
+    created_at: datetime
+    accepted_at: datetime | None
+
+
+def _hits_and_near_statement() -> Any:
+    hits = (
+        select(func.count().label("hits"), func.min(RateHit.at).label("oldest"))
+        .where(RateHit.client_key == bindparam("client_key"), RateHit.at >= bindparam("since"))
+        .subquery("hits")
+    )
+    near = (
+        select(
+            Report.id,
+            Report.tracking_code,
+            Report.status,
+            Report.lat,
+            Report.lon,
+            Report.created_at,
+            Report.accepted_at,
+        )
+        .where(
+            Report.category_id == bindparam("category_id"),
+            Report.status.in_([s.value for s in OPEN_STATUSES]),
+            Report.lat.between(bindparam("min_lat"), bindparam("max_lat")),
+            Report.lon.between(bindparam("min_lon"), bindparam("max_lon")),
+        )
+        .order_by(Report.created_at.desc())
+        .limit(bindparam("limit"))
+        .subquery("near")
+    )
+    # The one row of counts joined to every nearby report (or to none: then the report columns are NULL).
+    return (
+        select(hits.c.hits, hits.c.oldest, *(column for column in near.c))
+        .select_from(hits.outerjoin(near, true()))
+        .order_by(near.c.created_at.desc())
+    )
+
+
+# Built once: every submission from the public runs it.
+_HITS_AND_NEAR: Final = _hits_and_near_statement()
+
+
+async def rate_hits_and_reports_near(
+    session: AsyncSession,
+    client_key: str,
+    since: datetime,
+    category_id: int,
+    box: tuple[float, float, float, float],
+    *,
+    limit: int = NEARBY_SCAN_LIMIT,
+) -> tuple[int, datetime | None, list[Any]]:
+    """Return how many submissions a client made since a moment, the oldest of them, and `reports_near`.
+
+    One round trip for both: every submission from the public needs the two answers.
+    """
+    min_lat, min_lon, max_lat, max_lon = box
+    params = {
+        "client_key": client_key,
+        "since": since,
+        "category_id": category_id,
+        "min_lat": min_lat,
+        "max_lat": max_lat,
+        "min_lon": min_lon,
+        "max_lon": max_lon,
+        "limit": limit,
+    }
+    rows = (await session.execute(_HITS_AND_NEAR, params)).all()
+    near = [NearbyReport(*row[2:]) for row in rows if row.id is not None]
+    return int(rows[0].hits or 0), rows[0].oldest, near
+
+
 async def timeline(session: AsyncSession, report_id: int, *, public_only: bool = False) -> Sequence[TimelineEntry]:
     """Return a report's timeline, oldest first."""
     stmt = select(TimelineEntry).where(TimelineEntry.report_id == report_id)
@@ -236,16 +452,6 @@ async def link_exists(session: AsyncSession, report_id: int, other_id: int) -> b
 
 
 # Rate limit
-
-
-async def rate_hits(session: AsyncSession, client_key: str, since: datetime) -> tuple[int, datetime | None]:
-    """Return how many submissions a client made since a moment, and the oldest of them."""
-    row = (
-        await session.execute(
-            select(func.count(), func.min(RateHit.at)).where(RateHit.client_key == client_key, RateHit.at >= since)
-        )
-    ).one()
-    return int(row[0] or 0), row[1]
 
 
 async def purge_rate_hits(session: AsyncSession, before: datetime) -> int:

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ioc.core import audit
 from ioc.core.errors import Forbidden, IocError, NotFound, ValidationFailed
 from ioc.core.events import record_event
 from ioc.core.http import Page, PageParams
-from ioc.core.jobs import cancel_job, schedule_job
+from ioc.core.jobs import JobStatus, cancel_job, schedule_job
 from ioc.core.module import KpiValue, PictureContext
 from ioc.core.security import Principal, PrincipalKind, Role
 from ioc.core.time import ensure_utc, local_today, to_local, utc_now
@@ -115,7 +116,7 @@ from .exceptions import (
     UnknownCategory,
 )
 from .lookups import lookups_for
-from .models import Category, Follower, Link, Photo, RateHit, Report, TimelineEntry
+from .models import Category, Follower, Link, Photo, Report, TimelineEntry
 from .photos import MediaStore, PhotoUpload, ProcessedPhoto, process_image
 from .schemas import (
     AssignInput,
@@ -448,6 +449,11 @@ async def _nearby(
     rows = await repository.reports_near(
         session, category_id, bounding_box(lat, lon, DUPLICATE_RADIUS_M), exclude_id=exclude_id
     )
+    return _candidates(rows, lat, lon, staff=staff)
+
+
+def _candidates(rows: Iterable[Any], lat: float, lon: float, *, staff: bool) -> list[DuplicateCandidate]:
+    """Return the nearest reports within the duplicate radius (the public sees accepted ones only)."""
     found: list[tuple[float, Any]] = []
     for report in rows:
         if not staff and (report.accepted_at is None or report.status == ReportStatus.REJECTED):
@@ -503,8 +509,7 @@ def _rate_limited(principal: Principal | None) -> bool:
     return not (principal.kind is PrincipalKind.API_KEY and principal.role is not Role.CITIZEN)
 
 
-async def _check_rate_limit(session: AsyncSession, key: str, now: datetime) -> None:
-    count, oldest = await repository.rate_hits(session, key, now - RATE_LIMIT_WINDOW)
+def _refuse_over_limit(count: int, oldest: datetime | None, now: datetime) -> None:
     if count >= RATE_LIMIT_COUNT and oldest is not None:
         retry = max(1, int((ensure_utc(oldest) + RATE_LIMIT_WINDOW - now).total_seconds()))
         raise SubmissionRateLimited(count, int(RATE_LIMIT_WINDOW.total_seconds() // 60), retry)
@@ -559,6 +564,11 @@ def _event_fields(report: Report, from_status: str | None = None) -> dict[str, A
     }
 
 
+# `schedule_job`'s default: deadline timers are written by `_intake_rows` as well as scheduled through it.
+DEFAULT_JOB_ATTEMPTS = 5
+REPORT_COLUMNS = tuple(repository.REPORT_TABLE.columns)
+
+
 def _timer_key(report_id: int, kind: TimerKind) -> str:
     return f"{DEADLINE_JOB}:{report_id}:{kind.value}"
 
@@ -567,25 +577,33 @@ def _close_key(report_id: int) -> str:
     return f"{CLOSE_JOB}:{report_id}"
 
 
-async def _schedule_timers(session: AsyncSession, runtime: Runtime, report: Report, *, new: bool = False) -> None:
+def _timers(runtime: Runtime, report: Report) -> list[tuple[TimerKind, datetime, dict[str, Any]]]:
+    """Return (kind, when, payload) of the running phase's deadline timers (none without a deadline)."""
     if report.due_at is None or report.phase_started_at is None:
-        for kind in TimerKind:
-            await cancel_job(session, _timer_key(report.id, kind))
-        return
+        return []
     calendar = runtime.calendar
     due = ensure_utc(report.due_at)
     start = ensure_utc(report.phase_started_at)
     span_hours = max(calendar.working_seconds_between(start, due), 0.0) / SECONDS_PER_HOUR
     approach_at = calendar.add_working_hours(start, span_hours * APPROACH_FRACTION) if span_hours else due
-    for kind, when in ((TimerKind.APPROACHING, approach_at), (TimerKind.OVERDUE, due)):
-        await schedule_job(
-            session,
-            DEADLINE_JOB,
+    return [
+        (
+            kind,
+            when,
             {"report_id": report.id, "kind": kind.value, "due_at": due.isoformat(), "threshold": when.isoformat()},
-            run_at=when,
-            dedupe_key=_timer_key(report.id, kind),
-            new_key=new,
         )
+        for kind, when in ((TimerKind.APPROACHING, approach_at), (TimerKind.OVERDUE, due))
+    ]
+
+
+async def _schedule_timers(session: AsyncSession, runtime: Runtime, report: Report) -> None:
+    timers = _timers(runtime, report)
+    if not timers:
+        for kind in TimerKind:
+            await cancel_job(session, _timer_key(report.id, kind))
+        return
+    for kind, when, payload in timers:
+        await schedule_job(session, DEADLINE_JOB, payload, run_at=when, dedupe_key=_timer_key(report.id, kind))
 
 
 async def _start_phase(
@@ -804,8 +822,8 @@ async def photo_location(upload: PhotoUpload) -> LocationSuggestion | None:
     return (await asyncio.to_thread(process_image, upload)).gps
 
 
-async def _draw_tracking_number(session: AsyncSession, runtime: Runtime, year: int) -> int:
-    """Draw the year's next report number.
+async def _draw_tracking_number(session: AsyncSession, runtime: Runtime, year: int) -> tuple[int, int | None]:
+    """Draw the year's next report number, and on PostgreSQL the new report's id (None: the insert numbers it).
 
     On PostgreSQL in a transaction of its own, committed at once: inside the submission's transaction the
     counter row would stay locked until its commit, and concurrent submissions would queue behind each
@@ -813,10 +831,82 @@ async def _draw_tracking_number(session: AsyncSession, runtime: Runtime, year: i
     its photo files or the commit), as with a database sequence. SQLite has one writer at a time anyway.
     """
     if session.get_bind().dialect.name != "postgresql":
-        return await repository.next_tracking_number(session, year)
+        return await repository.next_tracking_number(session, year), None
     async with runtime.db.engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
         return await repository.draw_tracking_number(autocommit, year)
+
+
+def _intake_rows(
+    session: AsyncSession,
+    runtime: Runtime,
+    report: Report,
+    event: ReportSubmitted,
+    actor: Actor,
+    rate_key: str | None,
+    now: datetime,
+) -> repository.IntakeRows:
+    """Return the rows of a new report, as the unit of work would have written them (audit entry included)."""
+    jobs = [
+        # As `schedule_job` does for a key that no job can hold yet (the report is new).
+        {
+            "name": DEADLINE_JOB,
+            "payload": payload,
+            "run_at": when,
+            "status": JobStatus.PENDING.value,
+            "attempts": 0,
+            "max_attempts": DEFAULT_JOB_ATTEMPTS,
+            "dedupe_key": _timer_key(report.id, kind),
+            "created_at": utc_now(),
+        }
+        for kind, when, payload in _timers(runtime, report)
+    ]
+    timeline = {
+        "report_id": report.id,
+        "at": now,
+        "actor_kind": actor.kind.value,
+        "actor_name": actor.name,
+        "agency_code": actor.agency_code,
+        "action": Action.SUBMITTED.value,
+        "from_status": None,
+        "to_status": report.status,
+        "note": "",
+        "public": True,
+    }
+    return repository.IntakeRows(
+        report={column.key: getattr(report, column.key) for column in REPORT_COLUMNS},
+        timeline=timeline,
+        jobs=jobs,
+        # As `record_event` does.
+        event={
+            "event_id": event.event_id,
+            "name": event.event_name,
+            "payload": event.payload(),
+            "occurred_at": event.occurred_at,
+        },
+        rate_hit={"client_key": rate_key, "at": now} if rate_key is not None else None,
+        audit=audit.creation_entry(session, report),
+    )
+
+
+async def _insert_new_report(
+    session: AsyncSession, runtime: Runtime, report: Report, actor: Actor, rate_key: str | None, now: datetime
+) -> None:
+    """Insert a new report with its deadline timers, timeline entry, event, rate record and audit entry.
+
+    Every submission writes these same rows: statements built once replace the unit of work, which spent
+    more time than the database on them. PostgreSQL gets them in one statement, the id having been drawn with
+    the number; SQLite numbers the report on insert, then the other rows follow.
+    """
+    if report.id is None:
+        values = {column.key: getattr(report, column.key) for column in REPORT_COLUMNS if column.key != "id"}
+        report.id = await repository.insert_report(session, values)
+    event = ReportSubmitted(**_event_fields(report), source=report.source, occurred_at=now)
+    rows = _intake_rows(session, runtime, report, event, actor, rate_key, now)
+    if session.get_bind().dialect.name == "postgresql":
+        await repository.insert_intake(session, rows)
+    else:
+        await repository.insert_intake_rows(session, rows)
 
 
 async def submit(
@@ -849,19 +939,31 @@ async def submit(
     if unit_code is None:
         raise OutsideProvince(data.lat, data.lon)
     limited_key = client_key(runtime.settings.secret_key, client_ip or "unknown") if _rate_limited(principal) else None
+    staff = principal is not None and principal.has(SCOPE_READ)
     if limited_key is not None:
-        await _check_rate_limit(session, limited_key, now)
+        # The limit and the duplicate candidates in one round trip (the candidates are sorted out below).
+        count, oldest, near = await repository.rate_hits_and_reports_near(
+            session,
+            limited_key,
+            now - RATE_LIMIT_WINDOW,
+            category.id,
+            bounding_box(data.lat, data.lon, DUPLICATE_RADIUS_M),
+        )
+        _refuse_over_limit(count, oldest, now)
     processed = await process_uploads(uploads)
     agency = await lookups.route(session, category, unit_code)
-    # Looked up before numbering: on PostgreSQL the year's counter row stays locked until the commit.
-    staff = principal is not None and principal.has(SCOPE_READ)
-    duplicates = await _nearby(session, category.id, data.lat, data.lon, exclude_id=None, staff=staff)
+    if limited_key is not None:
+        duplicates = _candidates(near, data.lat, data.lon, staff=staff)
+    else:
+        duplicates = await _nearby(session, category.id, data.lat, data.lon, exclude_id=None, staff=staff)
 
     year = to_local(now).year
-    number = await _draw_tracking_number(session, runtime, year)
+    number, report_id = await _draw_tracking_number(session, runtime, year)
     token = secrets.token_urlsafe(18)
     accept_due = runtime.calendar.add_working_hours(now, category.accept_hours)
+    # Never added to the session: `_insert_new_report` writes its rows with statements built once.
     report = Report(
+        id=report_id,
         tracking_code=f"{TRACKING_PREFIX}-{year}-{number:06d}",
         category_id=category.id,
         category_code=category.code,
@@ -894,15 +996,9 @@ async def submit(
         created_at=now,
         updated_at=now,
     )
-    repository.add(session, report)
-    await session.flush()
-    # The timers, photos, timeline, event and rate record below are inserted together at the final flush.
-    await _schedule_timers(session, runtime, report, new=True)
+    await _insert_new_report(session, runtime, report, actor_for(principal), limited_key, now)
+    # Photos and notices go through the unit of work (and its audit capture) at the final flush.
     await _store_photos(session, store, report, processed, PhotoKind.INTAKE, now)
-    _timeline(session, report, now, actor_for(principal), Action.SUBMITTED, to_status=report.status)
-    record_event(session, ReportSubmitted(**_event_fields(report), source=report.source, occurred_at=now))
-    if limited_key is not None:
-        repository.add(session, RateHit(client_key=limited_key, at=now))
     await _notify_reporter(session, runtime, report, Action.SUBMITTED, "")
     await session.flush()
     return SubmitResult(
