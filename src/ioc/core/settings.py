@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     mqtt_topic_prefix: str = Field(default="ioc/telemetry", pattern=r"^[^+#]+$")
     # Batches committed at once by MQTT ingestion; 0 picks for the engine (2 on PostgreSQL, 1 on SQLite).
     mqtt_ingest_workers: int = Field(default=0, ge=0, le=16)
+    # MQTT 5 shared subscription group: processes of one group split the device messages between them.
+    mqtt_shared_group: str = Field(default="", pattern=r"^[^/+#]*$")
     nats_url: str = ""
     event_transport: str = Field(default="inprocess", pattern="^(inprocess|nats)$")
     nats_stream: str = Field(default="IOC_EVENTS", pattern="^[A-Za-z0-9_-]+$")

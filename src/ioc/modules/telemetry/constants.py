@@ -45,8 +45,10 @@ EARLIEST_TIME: Final = datetime(2000, 1, 1, tzinfo=UTC)
 # SenML (RFC 8428 §4.5.3): times below 2**28 are relative to now, larger ones are seconds since the epoch.
 SENML_RELATIVE_TIME_LIMIT: Final = 2**28
 
-# MQTT ingestion: how many messages one transaction takes, and how long to wait for more.
-MQTT_BATCH_MAX_MESSAGES: Final = 2000
+# MQTT ingestion: how many messages one transaction takes, and how long to wait for more. A batch only grows
+# past what arrives in the wait while a backlog is drained; the writes per datastream of a batch (its latest
+# value, its dirty hour) then serve more readings each, which is what lets ingestion catch up.
+MQTT_BATCH_MAX_MESSAGES: Final = 5000
 MQTT_BATCH_WAIT_SECONDS: Final = 0.05
 # Batches committed at once on PostgreSQL: one is parsed while the database works on the other.
 MQTT_INGEST_WORKERS_POSTGRES: Final = 2

@@ -34,7 +34,7 @@ from .constants import (
 )
 from .events import DeadLetterRecorded, DeviceCameOnline, ObservationsReceived
 from .metrics import BATCH_SECONDS, DEAD_LETTERS, MESSAGES, READINGS
-from .payloads import PayloadError, RawReading, is_number, parse_payload
+from .payloads import PayloadError, RawReading, is_number, parse_payload, parse_timestamp, simple_record
 from .repository import DeviceInfo, StreamInfo
 
 if TYPE_CHECKING:
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 # last_seen_at is written at most this often per device, so that busy devices do not rewrite their row per batch.
 LAST_SEEN_RESOLUTION = timedelta(seconds=30)
+# Integers beyond this are not turned into floats on the shorter way for plain messages (`judge` decides).
+FLOAT_INT_LIMIT = 2**53
 # Errors that a single bad message can cause; anything else (connection lost, database locked) is retried whole.
 POISON_ERRORS = (DataError, IntegrityError, ProgrammingError)
 
@@ -193,6 +195,50 @@ def judge(
     return stream, when, value
 
 
+# Retention periods as timedeltas, built once per number of days.
+_RETENTION: dict[int, timedelta] = {}
+
+
+def _accept_simple(
+    simple: tuple[dict[str, Any], Any],
+    device: DeviceInfo,
+    received_at: datetime,
+    rows: dict[tuple[int, datetime], tuple[float, datetime]],
+) -> list[RawReading] | None:
+    """Take a plain message's readings when every one of them passes; else return them for `judge`.
+
+    The checks are those of `judge`, in a form that builds nothing per value; `rows` is left untouched
+    unless the whole message is accepted, so that a message with a refused value is judged the full way.
+    """
+    values, ts = simple
+    stamped, problem = parse_timestamp(ts)
+    when = stamped or received_at
+    age = received_at - when
+    streams = device.streams
+    taken: list[tuple[int, float]] = []
+    if problem is None and -age <= MAX_FUTURE_SKEW and when >= EARLIEST_TIME:
+        for key, value in values.items():
+            stream = streams.get(key)
+            kind = type(value)
+            if stream is None or not (kind is float or (kind is int and -FLOAT_INT_LIMIT < value < FLOAT_INT_LIMIT)):
+                break
+            number = float(value)
+            low, high = stream.valid_min, stream.valid_max
+            if not math.isfinite(number) or (low is not None and number < low) or (high is not None and number > high):
+                break
+            retention = _RETENTION.get(stream.retention_days)
+            if retention is None:
+                retention = _RETENTION[stream.retention_days] = timedelta(days=stream.retention_days)
+            if age > retention:
+                break
+            taken.append((stream.id, number))
+        else:
+            for stream_id, number in taken:
+                rows[(stream_id, when)] = (number, received_at)
+            return None
+    return [RawReading(0, key, value, stamped, problem) for key, value in values.items()]
+
+
 def _needs_touch(device: DeviceInfo, seen_at: datetime) -> bool:
     last = device.last_seen_at
     return last is None or last < seen_at - LAST_SEEN_RESOLUTION
@@ -247,12 +293,6 @@ async def write_batch(
     result = BatchResult(source=source, outcomes=[MessageOutcome() for _ in messages])
     if not messages:
         return result
-    parsed: list[list[RawReading] | PayloadError] = []
-    for message in messages:
-        try:
-            parsed.append(parse_payload(message.payload, message.received_at or now, message.content_type))
-        except PayloadError as exc:
-            parsed.append(exc)
     registry, by_code = await devices.lookup(
         session,
         codes={m.device_code for m in messages if m.device_code and m.device_id is None},
@@ -265,7 +305,7 @@ async def write_batch(
     dead_rows: list[dict[str, Any]] = []
     dead_owner: list[int] = []
 
-    for position, (message, readings) in enumerate(zip(messages, parsed, strict=True)):
+    for position, message in enumerate(messages):
         outcome = result.outcomes[position]
         received_at = message.received_at or now
         device = (
@@ -293,6 +333,19 @@ async def write_batch(
             outcome.device_id = device.id
             seen[device.id] = device
             seen_at[device.id] = max(received_at, seen_at.get(device.id, received_at))
+            readings: list[RawReading] | PayloadError
+            simple = simple_record(message.payload, message.content_type)
+            refused = None if simple is None else _accept_simple(simple, device, received_at, rows)
+            if simple is not None and refused is None:
+                outcome.accepted += len(simple[0])
+                continue
+            if refused is not None:
+                readings = refused
+            else:
+                try:
+                    readings = parse_payload(message.payload, received_at, message.content_type)
+                except PayloadError as exc:
+                    readings = exc
             if isinstance(readings, PayloadError):
                 rejections.append(_message_rejection(readings.reason, readings.message_vi, readings.message_en))
             else:

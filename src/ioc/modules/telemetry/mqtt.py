@@ -5,7 +5,8 @@ there) in the event loop of the process. Messages are batched, written in one tr
 `ingest.ingest_messages`, and only then acknowledged. A crash between receipt and commit therefore leads to a
 redelivery (the session is persistent: clean start off, a session that never expires, a stable client id),
 and the write is idempotent. Several batches may be committed at once (`IOC_MQTT_INGEST_WORKERS`), so that
-parsing the next batch overlaps the database's work on the previous one.
+parsing the next batch overlaps the database's work on the previous one. With `IOC_MQTT_SHARED_GROUP`, several
+processes subscribe through one MQTT 5 shared subscription and the broker gives each message to one of them.
 
 A message received before a reconnect is not acknowledged after it: the broker sends it again in the new
 session with the same packet id, and acknowledging the old copy could acknowledge a newer message.
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import socket
 import ssl
 import uuid
 from collections import deque
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 from weakref import WeakKeyDictionary
 
+from ioc.core.logging import OutageLog
 from ioc.core.time import utc_now
 
 from . import ingest
@@ -71,18 +74,21 @@ class MqttConfig:
     username: str | None = None
     password: str | None = None
     tls: bool = False
+    shared_group: str = ""
 
     @property
     def subscription(self) -> str:
-        """Return the topic filter: one level per device under the prefix."""
-        return f"{self.topic_prefix}/+"
+        """Return the topic filter: one level per device under the prefix, shared by the group if there is one."""
+        topics = f"{self.topic_prefix}/+"
+        # MQTT 5.0 §4.8.2: the broker gives each message of a shared subscription to one member of the group.
+        return f"$share/{self.shared_group}/{topics}" if self.shared_group else topics
 
     def tls_context(self) -> ssl.SSLContext | None:
         """Return the TLS context of an mqtts:// broker."""
         return ssl.create_default_context() if self.tls else None
 
 
-def parse_mqtt_url(url: str, topic_prefix: str, default_client_id: str) -> MqttConfig:
+def parse_mqtt_url(url: str, topic_prefix: str, default_client_id: str, shared_group: str = "") -> MqttConfig:
     """Read `mqtt[s]://[user:password@]host[:port][?client_id=...]`."""
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
@@ -100,6 +106,7 @@ def parse_mqtt_url(url: str, topic_prefix: str, default_client_id: str) -> MqttC
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
         tls=tls,
+        shared_group=shared_group,
     )
 
 
@@ -138,6 +145,7 @@ class MqttIngestor:
         self._connection: MqttConnection | None = None
         self._stopping = False
         self._stopped = asyncio.Event()
+        self._outage = OutageLog(log, "telemetry ingestion")
         self._connector: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -269,10 +277,11 @@ class MqttIngestor:
         while True:
             try:
                 await self.ingest_fn(self.runtime, messages)
+                self._outage.succeeded()
                 return True
-            except Exception:
+            except Exception as exc:
                 # Not acknowledged: the batch stays ours and is tried again, or the broker redelivers it later.
-                log.exception("telemetry batch not committed; retrying", extra={"messages": len(messages)})
+                self._outage.failed(exc, "telemetry batch not committed; retrying", messages=len(messages))
                 if self._stopping:
                     return False
                 with contextlib.suppress(TimeoutError):
@@ -308,14 +317,23 @@ _RUNNING: WeakKeyDictionary[Runtime, MqttIngestor] = WeakKeyDictionary()
 
 
 def default_client_id(runtime: Runtime) -> str:
-    """Return the stable client id of this deployment (the broker keeps its session between restarts)."""
-    return f"ioc-{runtime.settings.province_code}-telemetry"
+    """Return the stable client id of this deployment (the broker keeps its session between restarts).
+
+    In a shared group every member needs a session of its own: the host's name tells the members apart,
+    so several members on one host must each be given `?client_id=` in IOC_MQTT_URL.
+    """
+    base = f"ioc-{runtime.settings.province_code}-telemetry"
+    if runtime.settings.mqtt_shared_group:
+        return f"{base}-{runtime.settings.mqtt_shared_group}-{socket.gethostname()}"
+    return base
 
 
 def config_from_settings(runtime: Runtime) -> MqttConfig:
     """Build the broker configuration from IOC_MQTT_URL and IOC_MQTT_TOPIC_PREFIX."""
     settings = runtime.settings
-    return parse_mqtt_url(settings.mqtt_url, settings.mqtt_topic_prefix, default_client_id(runtime))
+    return parse_mqtt_url(
+        settings.mqtt_url, settings.mqtt_topic_prefix, default_client_id(runtime), settings.mqtt_shared_group
+    )
 
 
 def ingest_workers(runtime: Runtime) -> int:

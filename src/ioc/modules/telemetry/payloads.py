@@ -66,6 +66,10 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+# One decoder for every payload: `json.loads` with a keyword builds a new decoder per call.
+_DECODER = json.JSONDecoder(parse_constant=NonFinite)
+
+
 def _malformed(message_vi: str, message_en: str) -> PayloadError:
     return PayloadError(DeadLetterReason.MALFORMED_PAYLOAD, message_vi, message_en)
 
@@ -86,12 +90,32 @@ def decode_json(data: bytes | str) -> Any:
     if not text or text.isspace():
         raise _malformed("Bản tin rỗng.", "The message is empty.")
     try:
-        return json.loads(text, parse_constant=NonFinite)
+        return _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
         detail = str(exc)[:200]
         raise _malformed(
             f"Bản tin không phải JSON hợp lệ: {detail}", f"The message is not valid JSON: {detail}"
         ) from exc
+
+
+def simple_record(data: bytes | str, content_type: str | None = None) -> tuple[dict[str, Any], Any] | None:
+    """Return (values, ts) of a payload that is one `{"ts", "values"}` object, else None (`parse_payload` decides).
+
+    The shape almost every device sends, read without building a `RawReading` per value; anything unusual,
+    including every payload that would be refused as a whole, goes the full way and gets its reason there.
+    """
+    if content_type is not None or not isinstance(data, bytes) or len(data) > MAX_PAYLOAD_BYTES:
+        return None
+    try:
+        document = _DECODER.decode(data.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    if type(document) is not dict:
+        return None
+    values = document.get("values")
+    if type(values) is not dict:
+        return None
+    return values, document.get("ts")
 
 
 def parse_timestamp(value: Any) -> tuple[datetime | None, tuple[str, str] | None]:
