@@ -21,6 +21,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ioc.core.events import HandlerContext, Subscription
+from ioc.core.logging import OutageLog
 from ioc.core.models import EventHandled, OutboxEvent
 from ioc.core.security import Principal, PrincipalKind, Role
 from ioc.core.time import utc_now
@@ -178,6 +179,7 @@ class ObservationLane:
         self.evaluated = 0
         self._cursor = 0
         self._wake = asyncio.Event()
+        self._outage = OutageLog(log, "alarm observation lane")
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
@@ -205,9 +207,10 @@ class ObservationLane:
             self._wake.clear()
             try:
                 more = await self.evaluate_pending()
-            except Exception:
+                self._outage.succeeded()
+            except Exception as exc:
                 # The delivery jobs still carry every event: a failing lane only costs speed.
-                log.exception("alarm observation lane failed; retrying")
+                self._outage.failed(exc, "alarm observation lane failed; retrying")
                 more = False
                 await asyncio.sleep(1.0)
             if more:
