@@ -666,16 +666,19 @@ async def clear_dirty_hours(session: AsyncSession, rows: Sequence[tuple[int, dat
 # --- retention -------------------------------------------------------------------------------------------------
 
 
-async def retention_periods(session: AsyncSession) -> list[tuple[int, int]]:
-    """Return (datastream id, retention days) of every datastream."""
-    rows = await session.execute(select(Datastream.id, Datastream.retention_days).order_by(Datastream.id))
-    return [(r.id, r.retention_days) for r in rows]
+async def retention_periods(session: AsyncSession) -> list[int]:
+    """Return the distinct retention periods (days) of the datastreams."""
+    rows = await session.scalars(select(Datastream.retention_days).distinct().order_by(Datastream.retention_days))
+    return list(rows)
 
 
-async def delete_observations_before(session: AsyncSession, datastream_id: int, cutoff: datetime) -> int:
-    """Delete a datastream's raw readings older than `cutoff`; return how many."""
+async def delete_observations_before(session: AsyncSession, retention_days: int, cutoff: datetime) -> int:
+    """Delete the raw readings older than `cutoff` of every datastream kept `retention_days`; return how many."""
+    # One statement per distinct retention, not one per datastream: a province has thousands of datastreams and a
+    # handful of retention periods.
+    streams = select(Datastream.id).where(Datastream.retention_days == retention_days)
     result = await session.execute(
-        delete(Observation).where(Observation.datastream_id == datastream_id, Observation.time < cutoff)
+        delete(Observation).where(Observation.datastream_id.in_(streams), Observation.time < cutoff)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

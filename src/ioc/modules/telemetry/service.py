@@ -722,9 +722,9 @@ async def enforce_retention(session: AsyncSession, now: datetime | None = None) 
     periods = await repository.retention_periods(session)
     if periods:
         # Whole months older than the longest retention go at once; rows are then deleted only in newer months.
-        await partitions.drop_partitions_before(session, now - timedelta(days=max(days for _, days in periods)))
-    for datastream_id, days in periods:
-        deleted += await repository.delete_observations_before(session, datastream_id, now - timedelta(days=days))
+        await partitions.drop_partitions_before(session, now - timedelta(days=max(periods)))
+    for days in periods:
+        deleted += await repository.delete_observations_before(session, days, now - timedelta(days=days))
     await repository.delete_dead_letters_before(session, now - DEAD_LETTER_RETENTION)
     return deleted
 
