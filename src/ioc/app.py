@@ -182,13 +182,16 @@ def _add_live_routes(app: FastAPI, runtime: Runtime) -> None:
     @app.get("/api/v1/live", tags=["live"], summary="Luồng sự kiện trực tiếp (SSE) / live event stream")
     async def live(
         request: Request,
-        _principal: Principal = Depends(require_scope("live:read")),
+        principal: Principal = Depends(require_scope("live:read")),
         last_event_id: int | None = Query(None, ge=0),
         events: str | None = Query(None, description="comma-separated event names or module prefixes"),
     ) -> StreamingResponse:
         names = {n.strip() for n in events.split(",")} if events else None
+        viewer = await runtime.live.viewer(principal)
         return _sse_response(
-            runtime.live.stream(last_event_id=_last_event_id(request, last_event_id), public_only=False, names=names)
+            runtime.live.stream(
+                last_event_id=_last_event_id(request, last_event_id), public_only=False, names=names, viewer=viewer
+            )
         )
 
     @app.get("/api/v1/live/access", tags=["live"], summary="Quyền nhận luồng sự kiện / may the caller stream")

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from .events import DomainEvent
 from .logging import OutageLog
 from .metrics import LIVE_CLIENTS
 from .models import OutboxEvent
+from .security import Principal, Role
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,63 @@ BACKLOG_LIMIT = 500
 HEARTBEAT_SECONDS = 15.0
 # Ids are allocated before commit, so a lower id can appear after a higher one; look back this far.
 LOOKBACK_IDS = 200
+
+# The payload fields that tie an event to agencies or to administrative units; one list for every module, so
+# a module scopes its events by naming its fields this way (incident: `agency_codes`/`unit_codes`, citizen
+# report: `agency_code`/`unit_code`, alarm: `unit_code`). The former agency of a reassigned task or returned
+# report keeps seeing that event; the statistics module names its agency `agency`.
+AGENCY_FIELDS = ("agency_code", "agency_codes", "from_agency_code", "returned_by_agency_code", "agency")
+UNIT_FIELDS = ("unit_code", "unit_codes")
+# Roles whose work covers the whole province: they receive every staff event (the access matrix's command).
+PROVINCE_WIDE_ROLES = frozenset({Role.HOTLINE_OPERATOR, Role.LEADER, Role.ADMIN})
+
+AgencyCodeResolver = Callable[[int], Awaitable[str | None]]
+
+
+def _codes(payload: dict[str, Any], fields: Iterable[str]) -> frozenset[str]:
+    found: set[str] = set()
+    for name in fields:
+        value = payload.get(name)
+        if isinstance(value, str) and value:
+            found.add(value)
+        elif isinstance(value, list):
+            found.update(item for item in value if isinstance(item, str) and item)
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class EventScope:
+    """The agencies and units an event is about, read from its payload (both empty: province-wide)."""
+
+    agencies: frozenset[str]
+    units: frozenset[str]
+
+    @classmethod
+    def of(cls, payload: dict[str, Any]) -> EventScope:
+        """Read the scope fields of a payload."""
+        return cls(_codes(payload, AGENCY_FIELDS), _codes(payload, UNIT_FIELDS))
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What one staff subscriber may receive: everything, or its agency's and its units' events."""
+
+    province_wide: bool
+    agency_code: str | None = None
+    unit_codes: frozenset[str] = frozenset()
+
+    def sees(self, message: LiveMessage) -> bool:
+        """Tell whether the message may reach this subscriber."""
+        if self.province_wide or message.audience == "public":
+            return True
+        scope = EventScope.of(message.payload)
+        if scope.agencies:
+            # Row level as in the modules: a task or report of agency A is agency A's (and the command's).
+            return self.agency_code is not None and self.agency_code in scope.agencies
+        if scope.units:
+            # As the alarm console: staff bound to communes see those; unbound staff see every commune.
+            return not self.unit_codes or bool(self.unit_codes & scope.units)
+        return True
 
 
 @dataclass(frozen=True)
@@ -64,6 +122,20 @@ class LiveFeed:
         self._wake = asyncio.Event()
         self._outage = OutageLog(log, "live feed")
         self._listeners: list[Callable[[LiveMessage], None]] = []
+        self._agency_code: AgencyCodeResolver | None = None
+
+    def set_agency_resolver(self, resolver: AgencyCodeResolver) -> None:
+        """Tell the feed how to find an agency's code from its id (the module that keeps agencies sets it)."""
+        self._agency_code = resolver
+
+    async def viewer(self, principal: Principal) -> Viewer:
+        """Return what a principal may receive on the staff stream."""
+        if principal.role in PROVINCE_WIDE_ROLES:
+            return Viewer(province_wide=True)
+        code = None
+        if principal.agency_id is not None and self._agency_code is not None:
+            code = await self._agency_code(principal.agency_id)
+        return Viewer(province_wide=False, agency_code=code, unit_codes=principal.unit_codes)
 
     def add_listener(self, listener: Callable[[LiveMessage], None]) -> None:
         """Call `listener` in this process for every new event the feed reads (e.g. to drop a cache)."""
@@ -152,15 +224,25 @@ class LiveFeed:
         return [_message(row) for row in rows]
 
     async def stream(
-        self, *, last_event_id: int | None, public_only: bool, names: set[str] | None = None
+        self,
+        *,
+        last_event_id: int | None,
+        public_only: bool,
+        names: set[str] | None = None,
+        viewer: Viewer | None = None,
     ) -> AsyncIterator[str]:
-        """Yield SSE frames: first what the client missed, then live events, with heartbeats."""
+        """Yield SSE frames: first what the client missed, then live events, with heartbeats.
+
+        `viewer` limits a staff stream to what its principal may see (None: every staff event, for the kernel).
+        """
         queue: asyncio.Queue[LiveMessage | None] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self._queues.add(queue)
         LIVE_CLIENTS.inc()
 
         def wanted(message: LiveMessage) -> bool:
             if public_only and message.audience != "public":
+                return False
+            if viewer is not None and not viewer.sees(message):
                 return False
             return names is None or message.name in names or message.name.split(".")[0] in names
 
