@@ -208,6 +208,7 @@ async def test_a_steady_load_with_the_dashboard_open_keeps_memory_flat_and_logs_
         str(SECONDS),
         *_device_arguments(),
         stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         cwd=ROOT,
     )
     samples: list[tuple[float, int]] = []
@@ -216,8 +217,9 @@ async def test_a_steady_load_with_the_dashboard_open_keeps_memory_flat_and_logs_
         samples.append((time.monotonic() - began, _rss_kib(pid)))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(publisher.wait(), timeout=SAMPLE_EVERY)
-    output = (await publisher.communicate())[0].decode()
-    assert publisher.returncode == 0, output
+    out, err = await publisher.communicate()
+    output = out.decode()
+    assert publisher.returncode == 0, output + err.decode()[-4000:]
     counts = json.loads(output.strip().splitlines()[-1])
     assert counts["acked"] == counts["sent"], counts
 
