@@ -17,8 +17,8 @@ from ioc.core.models import OutboxEvent
 from ioc.core.runtime import Runtime
 from ioc.core.security import Role
 from ioc.modules.alarm.events import AlarmRaised
-from ioc.modules.citizen_report.events import ReportAssigned
-from ioc.modules.incident.events import TaskAssigned
+from ioc.modules.citizen_report.events import ReportAssigned, ReportOverdue
+from ioc.modules.incident.events import TaskAssigned, TaskOverdue
 from ioc.modules.org_unit import AgencyKind
 from ioc.modules.org_unit.models import Agency
 from ioc.modules.org_unit.schemas import AgencyCreate
@@ -232,3 +232,33 @@ def test_scope_is_read_from_the_payload_fields() -> None:
         EventScope(frozenset({"A", "B"}), frozenset({"X"}))
     )
     assert EventScope.of({"device_code": "d"}) == EventScope(frozenset(), frozenset())
+
+
+async def test_the_dashboard_feed_applies_the_same_rule(runtime: Runtime, login_as: LoginFactory) -> None:
+    ids = await _agency_ids(runtime)
+    due = datetime(2026, 1, 1, tzinfo=UTC)
+    overdue_a = ReportOverdue(
+        report_id=1,
+        tracking_code="PA-1",
+        status="assigned",
+        category_code="road",
+        unit_code="X1",
+        agency_code="SO-A",
+        phase="resolve",
+        due_at=due,
+    )
+    task_b = TaskOverdue(**_task_of_agency_b().model_dump(exclude={"event_name"}))
+    await _record(runtime, overdue_a, task_b)
+    feeds = {}
+    for who, role, agency in (
+        ("a", Role.AGENCY_STAFF, "SO-A"),
+        ("b", Role.AGENCY_HEAD, "SO-B"),
+        ("leader", Role.LEADER, None),
+    ):
+        http = await login_as(role, agency_id=ids[agency]) if agency else await login_as(role)
+        answer = await http.get("/api/v1/dashboard/feed")
+        assert answer.status_code == 200, answer.text
+        feeds[who] = [item["name"] for item in answer.json()]
+    assert feeds["a"] == ["citizen_report.overdue"]
+    assert feeds["b"] == ["incident.task_overdue"]
+    assert feeds["leader"] == ["incident.task_overdue", "citizen_report.overdue"]

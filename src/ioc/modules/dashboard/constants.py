@@ -41,6 +41,8 @@ SNAPSHOT_TREND_SPAN: Final = timedelta(hours=24)
 SNAPSHOT_TREND_TOLERANCE: Final = timedelta(hours=2)
 
 FEED_DEFAULT: Final = 30
+# Agency staff's feed reads this many times the page size, then keeps the events their agency may see.
+FEED_SCOPE_FACTOR: Final = 5
 FEED_MAX: Final = 100
 
 # Grid clustering: above this many points a layer is answered as clusters, never as raw points.

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.core.events import DomainEvent
+from ioc.core.live import LiveMessage
 from ioc.core.logging import OutageLog
 from ioc.core.module import (
     ChartPlot,
@@ -41,6 +42,7 @@ from .constants import (
     ANY_ROLE,
     API_PREFIX,
     FEED_DEFAULT,
+    FEED_SCOPE_FACTOR,
     RANGE_BUCKET,
     RANGE_SPAN,
     SNAPSHOT_TREND_SPAN,
@@ -407,7 +409,13 @@ async def recent_feed(
     """Return the newest feed events the caller may see (staff-only events need the live stream's scope)."""
     staff = principal is not None and principal.has("live:read")
     entries = {n: e for n, e in feed_entries(runtime).items() if staff or feed_audience(e) == "public"}
-    rows = await repository.recent_events(session, list(entries), limit, unit_code)
+    viewer = await runtime.live.viewer(principal) if staff and principal is not None else None
+    if viewer is None or viewer.province_wide:
+        rows = await repository.recent_events(session, list(entries), limit, unit_code)
+    else:
+        # The live stream's rule: agency staff see their agency's events, not another agency's restricted ones.
+        rows = await repository.recent_events(session, list(entries), limit * FEED_SCOPE_FACTOR, unit_code)
+        rows = [r for r in rows if viewer.sees(LiveMessage(r.id, r.name, r.payload, r.occurred_at))][:limit]
     return [
         FeedItem(
             id=row.id,
