@@ -13,19 +13,18 @@ from a start point in the recent past, so no two messages of a device share a ti
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import random
-import threading
 import time
+import uuid
 from dataclasses import dataclass
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from ioc.modules.telemetry.mqtt_client import connect_packet, publish_packet
 
 TICK_SECONDS = 0.01
-# Enough messages in flight to keep a 2-core broker busy without flooding it.
-MAX_INFLIGHT = 1000
-
+# Messages published but not yet acknowledged: enough to keep a 2-core broker busy without flooding it.
+PUBLISH_WINDOW = 5000
 # How long to wait, after the last publication, for the broker to acknowledge every message.
 ACK_WAIT_SECONDS = 60.0
 
@@ -44,56 +43,58 @@ def parse_device(text: str) -> Device:
     return Device(code=code, keys=tuple(k for k in keys.split(",") if k))
 
 
-class Acks:
-    """Counts the PUBACKs the broker returned."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.lock = threading.Lock()
-
-    def on_publish(self, client: mqtt.Client, userdata: object, mid: int, reason: object, props: object) -> None:
-        """Count one acknowledged message."""
-        with self.lock:
-            self.count += 1
-
-
-def publish(host: str, port: int, prefix: str, devices: list[Device], rate: float, seconds: float) -> dict[str, int]:
+async def publish(
+    host: str, port: int, prefix: str, devices: list[Device], rate: float, seconds: float
+) -> dict[str, int]:
     """Publish `rate` messages per second for `seconds`, round-robin over the devices; return the counts."""
-    acks = Acks()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"ioc-load-{random.getrandbits(40):x}")
-    client.max_inflight_messages_set(MAX_INFLIGHT)
-    client.max_queued_messages_set(0)
-    client.on_publish = acks.on_publish
-    client.connect(host, port)
-    client.loop_start()
+    # Packets written straight to the socket (MQTT 3.1.1, where Mosquitto caps no publisher's window): a client
+    # library's per-message bookkeeping in Python cannot sustain several thousand QoS 1 messages a second.
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(connect_packet(f"ioc-load-{uuid.uuid4().hex[:10]}", keepalive=60, clean_start=True, version=4))
+    connack = await reader.readexactly(4)
+    if connack[0] >> 4 != 2 or connack[3] != 0:
+        raise RuntimeError(f"broker refused the publisher: {connack!r}")
+    acked = 0
+
+    async def count_acks() -> None:
+        nonlocal acked
+        pending = 0
+        while chunk := await reader.read(1 << 16):
+            pending += len(chunk)  # every packet from the broker here is a 4-byte PUBACK
+            acked += pending // 4
+            pending %= 4
+
+    counting = asyncio.create_task(count_acks())
     total = int(rate * seconds)
     per_device = total // len(devices) + 1
     # Start in the past, so that the last message is still a little before now: late data is normal for sensors.
     start_ms = int(time.time() * 1000) - per_device - 60_000
     values_rng = random.Random(20251126)
-    sent = 0
+    sent = packet_id = 0
     began = time.monotonic()
     while sent < total:
         due = min(total, int((time.monotonic() - began) * rate) + 1)
-        while sent < due:
+        packets: list[bytes] = []
+        while sent < due and sent - acked < PUBLISH_WINDOW:
             device = devices[sent % len(devices)]
-            step = sent // len(devices)
             body = {
-                "ts": start_ms + step,
+                "ts": start_ms + sent // len(devices),
                 "values": {key: round(values_rng.uniform(5.0, 60.0), 2) for key in device.keys},
             }
-            client.publish(f"{prefix}/{device.code}", json.dumps(body), qos=1)
+            packet_id = packet_id % 65_535 + 1
+            packets.append(publish_packet(f"{prefix}/{device.code}", json.dumps(body).encode(), 1, packet_id, 4))
             sent += 1
-        time.sleep(TICK_SECONDS)
-    # Wait for the broker's acknowledgements by count: keeping every message's handle for a 30-minute run would
-    # hold millions of objects, and the client re-sends unacknowledged messages itself after a reconnect.
+        if packets:
+            writer.write(b"".join(packets))
+            await writer.drain()
+        await asyncio.sleep(TICK_SECONDS)
     deadline = time.monotonic() + ACK_WAIT_SECONDS
-    while acks.count < sent and time.monotonic() < deadline:
-        time.sleep(TICK_SECONDS)
-    client.loop_stop()
-    client.disconnect()
+    while acked < sent and time.monotonic() < deadline:  # noqa: ASYNC110 - a counter, polled
+        await asyncio.sleep(TICK_SECONDS)
+    counting.cancel()
+    writer.close()
     keys = sum(len(devices[i % len(devices)].keys) for i in range(sent))
-    return {"sent": sent, "acked": acks.count, "readings": keys, "start_ms": start_ms}
+    return {"sent": sent, "acked": acked, "readings": keys, "start_ms": start_ms}
 
 
 def main() -> None:
@@ -106,7 +107,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--device", action="append", required=True, type=parse_device)
     args = parser.parse_args()
-    print(json.dumps(publish(args.host, args.port, args.prefix, args.device, args.rate, args.seconds)), flush=True)
+    counts = asyncio.run(publish(args.host, args.port, args.prefix, args.device, args.rate, args.seconds))
+    print(json.dumps(counts), flush=True)
 
 
 if __name__ == "__main__":
