@@ -180,7 +180,9 @@ async def test_citizen_report_goes_from_a_phone_to_the_agency_and_back_to_the_ci
     await page.get_by_role("link", name=code).click()
     await page.get_by_label("Kết quả xử lý (công khai)").fill("Đã thu dọn toàn bộ rác, thông đường.")
     await page.locator("#f-resolve-photos").set_input_files(photo_with_gps(tmp_path / "xong.jpg", *TAN_NINH))
-    await page.locator('[data-cr-action="resolve"] button').click()
+    # The proof photo is checked and resized on the server: on a machine busy with other work that can take a while.
+    async with page.expect_navigation(timeout=60_000):
+        await page.locator('[data-cr-action="resolve"] button').click()
     await expect(page.locator("[data-status]")).to_have_text("Đã xử lý")
     await expect(page.locator(".cr-photos img")).to_have_count(2)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ioc.core.jobs import Job
 from ioc.core.models import OutboxEvent
@@ -38,6 +38,18 @@ async def _exceedances(runtime: Runtime) -> list[dict[str, object]]:
 async def _station(runtime: Runtime) -> StationRead:
     async with runtime.db.session() as session:
         return await station_by_code(session, EPISODE_STATION.code)
+
+
+async def _hold_recompute_jobs(runtime: Runtime) -> None:
+    """Keep the evaluations the ingestion path scheduled from running on the real clock during the replay."""
+    # The test evaluates at each simulated minute itself; an evaluation at the real time in between would judge
+    # hours the replay has not reached yet, and whether one ran would depend on how fast the machine is.
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.name == RECOMPUTE_JOB, Job.status == "pending")
+            .values(run_at=utc_now() + timedelta(days=1))
+        )
 
 
 async def _evaluate_at(runtime: Runtime, station_id: int, now: datetime) -> None:
@@ -90,6 +102,7 @@ async def test_the_live_episode_turns_the_industrial_park_red_and_raises_a_qcvn_
             ]
             moment += ROUND
         await ingest_messages(runtime, messages)
+        await _hold_recompute_jobs(runtime)
         await runtime.drain()
         await _evaluate_at(runtime, station.id, moment)
         current = await _station(runtime)
