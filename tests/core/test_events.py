@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from ioc.core.events import DomainEvent, handle_once, parse_event, record_event
+from ioc.core.events import DomainEvent, Subscription, handle_in_session, handle_once, parse_event, record_event
 from ioc.core.models import CalendarDay, EventHandled, Job, OutboxEvent
 from ioc.core.runtime import Runtime
 from ioc.core.time import utc_now
@@ -49,6 +50,30 @@ async def test_handle_once_ignores_a_redelivery(kernel_runtime: Runtime) -> None
     assert await handle_once(kernel_runtime, subscription, event) is True
     assert await handle_once(kernel_runtime, subscription, event) is False
     assert await _count(kernel_runtime, CalendarDay) == 1
+
+
+async def _deliver_in_own_transaction(runtime: Runtime, subscription: Subscription, event: DomainEvent) -> bool:
+    """Deliver as a delivery job does: in a transaction that also carries other work, with no retry around it."""
+    async with runtime.db.session() as session:
+        ran = await handle_in_session(session, runtime, subscription, event)
+        await session.commit()
+        return ran
+
+
+async def test_two_deliveries_at_once_run_the_handler_once_without_an_error(kernel_runtime: Runtime) -> None:
+    # A delivery job and a second deliverer (another process, the alarm module's lane) race on one event: the
+    # second waits for the first's claim and then finds the event taken, instead of failing on the unique key.
+    event = sample.ThingHappened(number=6)
+    subscription = kernel_runtime.subscriptions_by_name["samplemod.on_thing"]
+    async with kernel_runtime.db.session() as first:
+        assert await handle_in_session(first, kernel_runtime, subscription, event) is True
+        second = asyncio.create_task(_deliver_in_own_transaction(kernel_runtime, subscription, event))
+        await asyncio.sleep(0.3)
+        assert not second.done()  # held by the first claim until it commits
+        await first.commit()
+    assert await asyncio.wait_for(second, 10) is False
+    assert await _count(kernel_runtime, CalendarDay) == 1
+    assert await _count(kernel_runtime, EventHandled) == 1
 
 
 async def test_failing_handler_is_retried_with_backoff_until_it_succeeds(kernel_runtime: Runtime) -> None:

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import EventHandled, OutboxEvent
@@ -98,28 +98,30 @@ async def handle_in_session(
     session: AsyncSession, runtime: Runtime, subscription: Subscription, event: DomainEvent
 ) -> bool:
     """Run a handler in the caller's transaction unless it already handled the event; tell if it ran."""
-    already = await session.scalar(
-        select(EventHandled.id).where(
-            EventHandled.event_id == event.event_id, EventHandled.handler == subscription.name
-        )
+    # The handled mark is claimed before the handler runs: a concurrent claimer (another process, or the
+    # alarm module's observation lane) waits on the unique key and then finds the event taken, instead of
+    # running the handler too and failing on the key at the end.
+    claim = (
+        _insert_for(session)(EventHandled)
+        .values(event_id=event.event_id, handler=subscription.name, handled_at=utc_now())
+        .on_conflict_do_nothing(index_elements=["event_id", "handler"])
+        .returning(EventHandled.id)
     )
-    if already is not None:
+    if (await session.execute(claim)).scalar() is None:
         return False
     ctx = HandlerContext(session=session, runtime=runtime, handler_name=subscription.name)
     await subscription.handler(ctx, event)
-    session.add(EventHandled(event_id=event.event_id, handler=subscription.name, handled_at=utc_now()))
-    await session.flush()
     return True
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    """Return the dialect's INSERT construct (both have ON CONFLICT DO NOTHING)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 async def handle_once(runtime: Runtime, subscription: Subscription, event: DomainEvent) -> bool:
     """Run a handler in a transaction of its own, at most once per event; tell if it ran."""
     async with runtime.db.session() as session:
-        try:
-            ran = await handle_in_session(session, runtime, subscription, event)
-            await session.commit()
-        except IntegrityError:
-            # Another process handled it at the same time; its transaction won.
-            await session.rollback()
-            return False
+        ran = await handle_in_session(session, runtime, subscription, event)
+        await session.commit()
         return ran
