@@ -7,10 +7,11 @@ so that every batch also marks stations for their QCVN exceedance checks, which 
 module subscribes to Mosquitto (127.0.0.1:1883) at start-up, commits batches and acknowledges each message
 only after its readings are committed.
 
-A publisher in a separate process (so that it never competes for this process's interpreter) publishes
-QoS 1 messages `{"ts", "values": {pm25, pm10, no2}}` round-robin over the devices at a set rate (default
-15,000/s, `--rate R`) for S seconds (default 20, `--seconds S`), and every 50 ms a probe reading stamped with
-its send time on a probe device. This process looks for the probes through the series query every 10 ms: the
+A publisher in a separate process (so that it never competes for this process's interpreter; the raw-socket
+publisher of `tests/support/mqtt_load.py`, which the soak test uses too) publishes QoS 1 messages
+`{"ts", "values": {pm25, pm10, no2}}` round-robin over the devices at a set rate (default 15,000/s, `--rate R`)
+for S seconds (default 20, `--seconds S`), and every 50 ms a probe reading stamped with its send time on a
+probe device. This process looks for the probes through the series query every 10 ms: the
 ingest-to-queryable latency is the time from publishing to the first query that returns the reading.
 
 Publishing starts once the daily jobs have had their start-up run (retention alone issues one DELETE per
@@ -51,6 +52,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+from tests.support.mqtt_load import Message, RawPublisher, publish_steadily
 
 from ioc.core import migrate
 from ioc.core.db import Base
@@ -68,7 +70,7 @@ from ioc.modules.telemetry.constants import MQTT_BATCH_MAX_MESSAGES, PARTITION_J
 from ioc.modules.telemetry.ingest import floor_hour
 from ioc.modules.telemetry.models import Observation
 from ioc.modules.telemetry.mqtt import running_ingestor
-from ioc.modules.telemetry.mqtt_client import connect_packet, publish_packet
+from ioc.modules.telemetry.mqtt_client import connect_packet
 from ioc.modules.telemetry.schemas import DatastreamCreate, DeviceCreate
 
 from .common import Figure, engine_choice, fresh_database
@@ -92,6 +94,7 @@ DAILY_JOBS = (RETENTION_JOB, PARTITION_JOB)
 SETTLE_TIMEOUT = 120.0
 # Messages the publisher may have unacknowledged by the broker (a fleet of devices, each with a few in flight).
 PUBLISH_WINDOW = 20_000
+ACK_WAIT_SECONDS = 30.0  # after the last publication, for the broker's last acknowledgements
 RAW_BATCH_MESSAGES = MQTT_BATCH_MAX_MESSAGES  # the ingestion's largest batch
 RAW_MESSAGES = 150_000
 HISTORY_DAYS = 365
@@ -122,69 +125,43 @@ def publisher_main(prefix: str, codes: list[str], probe: str, rate: int, seconds
 
 
 async def _publish(prefix: str, codes: list[str], probe: str, rate: int, seconds: float) -> dict[str, Any]:
-    """Publish QoS 1 at `rate` messages/s (MQTT 3.1.1: Mosquitto caps no publisher's window) and count PUBACKs."""
-    reader, writer = await asyncio.open_connection(MQTT_HOST, MQTT_PORT)
-    writer.write(connect_packet(f"ioc-bench-pub-{uuid.uuid4().hex[:8]}", keepalive=60, clean_start=True, version=4))
-    connack = await reader.readexactly(4)
-    if connack[0] >> 4 != 2 or connack[3] != 0:
-        raise RuntimeError(f"broker refused the publisher: {connack!r}")
-    acked = 0
-
-    async def count_acks() -> None:
-        nonlocal acked
-        pending = b""
-        while True:
-            chunk = await reader.read(1 << 16)
-            if not chunk:
-                return
-            pending += chunk
-            whole = len(pending) - len(pending) % 4  # every packet from the broker here is a 4-byte PUBACK
-            acked += whole // 4
-            pending = pending[whole:]
-
-    acks = asyncio.create_task(count_acks())
+    """Publish QoS 1 at `rate` messages/s, round-robin over the devices, and a probe every PROBE_EVERY."""
+    publisher = await RawPublisher.connect(MQTT_HOST, MQTT_PORT, f"ioc-bench-pub-{uuid.uuid4().hex[:8]}")
     topics = [f"{prefix}/{code}" for code in codes]
     probe_topic = f"{prefix}/{probe}"
     # Each device's timestamps are distinct (one millisecond per message), in the recent past.
     base_ms = int(time.time() * 1000) - int(seconds * 1000) - 120_000
-    total = int(rate * seconds)
-    sent = packet_id = 0
     probes: list[int] = []
     wall_start = time.time()
     started = time.perf_counter()
-    next_probe = started
-    while sent < total:
-        now = time.perf_counter()
-        due = min(total, int((now - started) * rate))
-        chunk: list[bytes] = []
-        while sent < due and sent - acked < PUBLISH_WINDOW:
-            packet_id = packet_id % 65_535 + 1
-            body = b'{"ts":%d,"values":{"pm25":%.1f,"pm10":%.1f,"no2":%.1f}}' % (
-                base_ms + sent,
-                20 + sent % 30,
-                40 + sent % 50,
-                15 + sent % 20,
-            )
-            chunk.append(publish_packet(topics[sent % len(topics)], body, 1, packet_id, version=4))
-            sent += 1
-        if now >= next_probe:
-            stamp = int(time.time() * 1000)
-            packet_id = packet_id % 65_535 + 1
-            probe_body = json.dumps({"ts": stamp, "values": {"p": len(probes)}}).encode()
-            chunk.append(publish_packet(probe_topic, probe_body, 1, packet_id, version=4))
-            probes.append(stamp)
-            next_probe += PROBE_EVERY
-        if chunk:
-            writer.write(b"".join(chunk))
-            await writer.drain()
-        await asyncio.sleep(TICK)
-    publish_seconds = time.perf_counter() - started
-    deadline = time.perf_counter() + 30
-    while acked < sent + len(probes) and time.perf_counter() < deadline:  # noqa: ASYNC110 - a counter, polled
-        await asyncio.sleep(0.01)
-    acks.cancel()
-    writer.close()
-    return {"sent": sent, "acked": acked, "probes": probes, "start": wall_start, "seconds": publish_seconds}
+
+    def reading(number: int) -> Message:
+        body = b'{"ts":%d,"values":{"pm25":%.1f,"pm10":%.1f,"no2":%.1f}}' % (
+            base_ms + number,
+            20 + number % 30,
+            40 + number % 50,
+            15 + number % 20,
+        )
+        return topics[number % len(topics)], body
+
+    def probe_if_due() -> list[Message]:
+        # Probe n is due n × PROBE_EVERY after publishing started.
+        if time.perf_counter() < started + len(probes) * PROBE_EVERY:
+            return []
+        stamp = int(time.time() * 1000)
+        body = json.dumps({"ts": stamp, "values": {"p": len(probes)}}).encode()
+        probes.append(stamp)
+        return [(probe_topic, body)]
+
+    try:
+        sent = await publish_steadily(
+            publisher, rate, seconds, reading, window=PUBLISH_WINDOW, tick=TICK, extra=probe_if_due
+        )
+        publish_seconds = time.perf_counter() - started
+        await publisher.wait_acknowledged(ACK_WAIT_SECONDS)
+    finally:
+        publisher.close()
+    return {"sent": sent, "acked": publisher.acked, "probes": probes, "start": wall_start, "seconds": publish_seconds}
 
 
 # --- the ingesting process (this one) ------------------------------------------------------------------------------

@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -44,11 +47,63 @@ COUNT, RATE = 450, 150.0
 OUTAGE_SECONDS = 1.5
 
 
-async def _ingesting(runtime: Runtime, port: int, client_id: str, prefix: str) -> MqttIngestor:
+@asynccontextmanager
+async def _ingesting(runtime: Runtime, port: int, client_id: str, prefix: str) -> AsyncIterator[MqttIngestor]:
+    """Run the product's MQTT ingestor, subscribed, for the duration of the block."""
     ingestor = MqttIngestor(runtime, MqttConfig(host=MQTT_HOST, port=port, client_id=client_id, topic_prefix=prefix))
     await ingestor.start()
-    await asyncio.wait_for(ingestor.subscribed.wait(), 15)
-    return ingestor
+    try:
+        await asyncio.wait_for(ingestor.subscribed.wait(), 15)
+        yield ingestor
+    finally:
+        await ingestor.stop()
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the broker acknowledged and what was stored, across an outage."""
+
+    stored_at_outage: int
+    acknowledged: set[int]
+    rows: list[tuple[str, int, float]]
+
+
+async def _publish_through_outage(
+    runtime: Runtime,
+    publisher: NumberedPublisher,
+    outage: Callable[[], Awaitable[None]],
+    restore: Callable[[], Awaitable[None]],
+    name: str,
+) -> _Outcome:
+    """Publish; once a quarter is stored, bring the broker down, back up OUTAGE_SECONDS later; wait for the rest."""
+    try:
+        publisher.start()
+
+        async def some_stored() -> bool:
+            return await stored_count(runtime, publisher) >= COUNT // 4
+
+        await eventually(some_stored, within=30, what=f"readings flowing before the {name}")
+        await outage()
+        stored_at_outage = await stored_count(runtime, publisher)
+        await asyncio.sleep(OUTAGE_SECONDS)
+        await restore()
+        await publisher.wait_sent()
+        acknowledged = publisher.acknowledged()
+
+        async def all_stored() -> bool:
+            return await stored_count(runtime, publisher) >= len(acknowledged)
+
+        async def report() -> str:
+            return await progress(runtime, publisher)
+
+        # paho waits up to MQTT_RECONNECT_MAX_SECONDS between attempts.
+        await eventually(
+            all_stored, within=45, what=f"every acknowledged reading stored after the {name}", detail=report
+        )
+        await asyncio.sleep(0.5)
+        return _Outcome(stored_at_outage, acknowledged, await stored(runtime, publisher))
+    finally:
+        publisher.close()
 
 
 async def test_mqtt_connection_cut_during_ingestion_loses_and_duplicates_nothing(tool_runtime: Runtime) -> None:
@@ -57,45 +112,24 @@ async def test_mqtt_connection_cut_during_ingestion_loses_and_duplicates_nothing
     await provision(tool_runtime, DEVICES)
     proxy = TcpProxy(MQTT_HOST, 1883)
     await proxy.start()
-    ingestor = await _ingesting(tool_runtime, proxy.port, client_id, prefix)
     publisher = NumberedPublisher(1883, prefix, DEVICES, COUNT, RATE)
     try:
-        publisher.start()
+        async with _ingesting(tool_runtime, proxy.port, client_id, prefix) as ingestor:
 
-        async def some_stored() -> bool:
-            return await stored_count(tool_runtime, publisher) >= COUNT // 4
+            async def cut() -> None:
+                await proxy.cut()
 
-        await eventually(some_stored, within=30, what="readings flowing before the cut")
-        await proxy.cut()
+                async def disconnected() -> bool:
+                    return not ingestor.subscribed.is_set()
 
-        async def disconnected() -> bool:
-            return not ingestor.subscribed.is_set()
+                await eventually(disconnected, within=15, what="the ingestor noticed the cut")
 
-        await eventually(disconnected, within=15, what="the ingestor noticed the cut")
-        await asyncio.sleep(OUTAGE_SECONDS)
-        await proxy.start()
-        await publisher.wait_sent()
-        acknowledged = publisher.acknowledged()
-
-        async def all_stored() -> bool:
-            return await stored_count(tool_runtime, publisher) >= len(acknowledged)
-
-        async def report() -> str:
-            return await progress(tool_runtime, publisher)
-
-        # paho waits up to MQTT_RECONNECT_MAX_SECONDS between attempts.
-        await eventually(
-            all_stored, within=45, what="every acknowledged reading stored after reconnecting", detail=report
-        )
-        await asyncio.sleep(0.5)
-        rows = await stored(tool_runtime, publisher)
+            outcome = await _publish_through_outage(tool_runtime, publisher, cut, proxy.start, "cut")
     finally:
-        publisher.close()
-        await ingestor.stop()
         await proxy.cut()
         await asyncio.to_thread(remove_mqtt_session, 1883, client_id)
-    assert len(acknowledged) == COUNT
-    check_exactly_once(rows, publisher, acknowledged)
+    assert len(outcome.acknowledged) == COUNT
+    check_exactly_once(outcome.rows, publisher, outcome.acknowledged)
     assert await dead_letters(tool_runtime, prefix) == 0
 
 
@@ -107,43 +141,27 @@ async def test_mqtt_broker_restarted_during_ingestion_loses_and_duplicates_nothi
     await broker.start()
     client_id, prefix = unique_mqtt("ioc-restart")
     await provision(tool_runtime, DEVICES)
-    ingestor = await _ingesting(tool_runtime, broker.port, client_id, prefix)
     publisher = NumberedPublisher(broker.port, prefix, DEVICES, COUNT, RATE)
-    try:
-        await wait_until_ingesting(tool_runtime, broker.port, prefix, DEVICES[0], within=15)
-        publisher.start()
 
-        async def some_stored() -> bool:
-            return await stored_count(tool_runtime, publisher) >= COUNT // 4
-
-        await eventually(some_stored, within=30, what="readings flowing before the restart")
+    async def stop_broker() -> None:
         # A graceful stop: Mosquitto writes its sessions and queued messages to disk, as on a service restart.
         broker.kill(signal.SIGTERM)
-        stored_at_stop = await stored_count(tool_runtime, publisher)
-        await asyncio.sleep(OUTAGE_SECONDS)
-        await broker.start()
-        await publisher.wait_sent()
-        acknowledged = publisher.acknowledged()
 
-        async def all_stored() -> bool:
-            return await stored_count(tool_runtime, publisher) >= len(acknowledged)
-
-        async def report() -> str:
-            return await progress(tool_runtime, publisher)
-
-        await eventually(
-            all_stored, within=45, what="every acknowledged reading stored after the broker restart", detail=report
-        )
-        await asyncio.sleep(0.5)
-        rows = await stored(tool_runtime, publisher)
+    try:
+        async with _ingesting(tool_runtime, broker.port, client_id, prefix):
+            await wait_until_ingesting(tool_runtime, broker.port, prefix, DEVICES[0], within=15)
+            outcome = await _publish_through_outage(
+                tool_runtime, publisher, stop_broker, broker.start, "broker restart"
+            )
     finally:
-        publisher.close()
-        await ingestor.stop()
         broker.kill()
-    assert stored_at_stop < COUNT
-    assert len(acknowledged) >= COUNT // 2, "the publisher reconnected too"
-    check_exactly_once(rows, publisher, acknowledged)
-    print(f"\nbroker stopped at {stored_at_stop}/{COUNT}; {len(acknowledged)} acknowledged, {len(rows)} stored")
+    assert outcome.stored_at_outage < COUNT
+    assert len(outcome.acknowledged) >= COUNT // 2, "the publisher reconnected too"
+    check_exactly_once(outcome.rows, publisher, outcome.acknowledged)
+    print(
+        f"\nbroker stopped at {outcome.stored_at_outage}/{COUNT}; {len(outcome.acknowledged)} acknowledged, "
+        f"{len(outcome.rows)} stored"
+    )
 
 
 async def _handled(runtime: Runtime) -> list[int]:

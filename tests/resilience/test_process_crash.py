@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from ioc.core.jobs import JobStatus, schedule_job
 from ioc.core.models import EventHandled, Job, OutboxEvent
-from ioc.core.module import SeedContext
 from ioc.core.runtime import Runtime
 from ioc.core.time import utc_now
 from ioc.modules.citizen_report import service as reports
@@ -23,6 +22,7 @@ from ioc.modules.citizen_report.photos import MediaStore
 from ioc.modules.citizen_report.schemas import CategoryCreate, ReportCreate
 
 from ..conftest import require_service
+from ..support.seeding import seed_module
 from .support import IocProcess, NumberedPublisher, ServerProcess, eventually, remove_mqtt_session, unique_mqtt
 from .telemetry import check_exactly_once, dead_letters, progress, provision, stored, stored_count, wait_until_ingesting
 
@@ -90,11 +90,8 @@ async def test_kill_9_during_mqtt_ingestion_stores_every_acknowledged_reading_on
 
 async def _report_with_intake_deadline(runtime: Runtime) -> int:
     """File a citizen report through the service (the intake deadline starts); return its id."""
-    org_unit = runtime.module("org_unit")
-    assert org_unit is not None
-    assert org_unit.seed is not None
+    await seed_module(runtime, "org_unit")
     async with runtime.db.transaction() as session:
-        await org_unit.seed(SeedContext(session=session, runtime=runtime))
         await reports.create_category(
             session,
             CategoryCreate(

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from ioc.core.events import record_event
-from ioc.core.module import SeedContext
 from ioc.core.runtime import Runtime
 from ioc.core.time import utc_now
 from ioc.modules import citizen_report, environment
@@ -20,6 +19,7 @@ from ioc.modules.citizen_report import service as report_service
 from ioc.modules.citizen_report.photos import MediaStore
 from ioc.modules.citizen_report.schemas import CategoryCreate, ReportCreate
 
+from ...support.seeding import seed_module
 from .conftest import INSIDE, STAFF, TAN_NINH, MakeRule
 
 FLOOD = "ngap-ung"
@@ -134,11 +134,7 @@ async def test_exceedance_rule_opens_and_closes_with_the_environment_events(
 @pytest.fixture
 async def units(runtime: Runtime) -> None:
     """Seed the Tây Ninh demo units (org_unit's own seed)."""
-    manifest = runtime.module("org_unit")
-    assert manifest is not None
-    assert manifest.seed is not None
-    async with runtime.db.transaction() as session:
-        await manifest.seed(SeedContext(session=session, runtime=runtime))
+    await seed_module(runtime, "org_unit")
 
 
 @pytest.fixture
