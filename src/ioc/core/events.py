@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -101,22 +101,29 @@ async def handle_in_session(
     # The handled mark is claimed before the handler runs: a concurrent claimer (another process, or the
     # alarm module's observation lane) waits on the unique key and then finds the event taken, instead of
     # running the handler too and failing on the key at the end.
-    claim = (
-        _insert_for(session)(EventHandled)
-        .values(event_id=event.event_id, handler=subscription.name, handled_at=utc_now())
-        .on_conflict_do_nothing(index_elements=["event_id", "handler"])
-        .returning(EventHandled.id)
-    )
-    if (await session.execute(claim)).scalar() is None:
+    if not await claim(session, [event.event_id], subscription.name):
         return False
     ctx = HandlerContext(session=session, runtime=runtime, handler_name=subscription.name)
     await subscription.handler(ctx, event)
     return True
 
 
-def _insert_for(session: AsyncSession) -> Any:
-    """Return the dialect's INSERT construct (both have ON CONFLICT DO NOTHING)."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+async def claim(session: AsyncSession, event_ids: Sequence[str], handler: str) -> set[str]:
+    """Mark events handled by a handler in the session's transaction; return the ids nobody had claimed before.
+
+    A claim that another open transaction holds waits for it: taken if that one commits, free if it rolls back.
+    """
+    if not event_ids:
+        return set()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utc_now()
+    statement = (
+        insert(EventHandled)
+        .values([{"event_id": event_id, "handler": handler, "handled_at": now} for event_id in event_ids])
+        .on_conflict_do_nothing(index_elements=["event_id", "handler"])
+        .returning(EventHandled.event_id)
+    )
+    return set((await session.execute(statement)).scalars())
 
 
 async def handle_once(runtime: Runtime, subscription: Subscription, event: DomainEvent) -> bool:

@@ -147,8 +147,8 @@ class NatsTransport:
         while not self._stop.is_set():
             try:
                 messages: list[Msg] = await psub.fetch(batch=10, timeout=1)
-            except NatsTimeout:
-                continue
+            except (NatsTimeout, TimeoutError):
+                continue  # nothing to fetch within the second (nats-py raises either)
             except Exception:
                 log.exception("NATS fetch failed; retrying", extra={"handler": sub.name})
                 await asyncio.sleep(1)

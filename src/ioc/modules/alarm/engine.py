@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, event, func, insert, or_, select, update
+from sqlalchemy import delete, event, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.core.time import utc_now
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from ioc.core.runtime import Runtime
 
 EARTH_RADIUS_M = 6_371_008.8
+# PostgreSQL advisory lock taken by every evaluation of readings (any constant shared by every process).
+EVALUATION_LOCK_KEY = 0x10C_A1A7
 
 
 @dataclass
@@ -210,6 +212,14 @@ async def _places(session: AsyncSession, ids: list[int]) -> dict[int, telemetry.
     return {p.datastream_id: p for p in await telemetry.datastream_places(session, datastream_ids=ids)}
 
 
+async def _take_evaluation_turn(session: AsyncSession) -> None:
+    """Wait for other transactions evaluating readings (PostgreSQL); the lock is released at commit."""
+    # Two evaluations of overlapping batches at once (the observation lane, a delivery job or a NATS consumer,
+    # another process) would both open the same alarm, or lock the same rule states in another order.
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVALUATION_LOCK_KEY})
+
+
 async def evaluate_observations(
     session: AsyncSession, runtime: Runtime | None, datastream_ids: list[int], start: datetime, end: datetime
 ) -> int:
@@ -218,6 +228,7 @@ async def evaluate_observations(
     watched = [i for i in datastream_ids if i in index.by_stream]
     if not watched:
         return 0
+    await _take_evaluation_turn(session)
     points = await telemetry.observations_between(session, watched, start, end)
     if not points:
         return 0

@@ -4,7 +4,7 @@ Telemetry batches also have a lane of their own (`ObservationLane`): with the in
 becomes a delivery job that waits behind every other job, so under heavy ingestion a threshold crossing was
 evaluated seconds late. The lane reads new `telemetry.observations_received` events straight from the outbox
 as soon as a transaction commits, evaluates all of them in one go (one query for the readings of every batch)
-and marks each handled under the subscription's own name, in the same transaction. The delivery jobs still
+after claiming each under the subscription's own name, in the same transaction. The delivery jobs still
 run and find the event handled; if the lane misses an event (committed out of order, lane stopped), the job
 evaluates it as before, so nothing depends on the lane but speed.
 """
@@ -18,13 +18,11 @@ from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
 
-from ioc.core.events import HandlerContext, Subscription
+from ioc.core.events import HandlerContext, Subscription, claim
 from ioc.core.logging import OutageLog
 from ioc.core.models import EventHandled, OutboxEvent
 from ioc.core.security import Principal, PrincipalKind, Role
-from ioc.core.time import utc_now
 from ioc.modules import citizen_report, environment, notification, telemetry
 
 from . import engine, service
@@ -238,25 +236,19 @@ class ObservationLane:
             ).all()
             if not rows:
                 return False
-            events = [telemetry.ObservationsReceived.model_validate(row.payload) for row in rows]
-            streams = sorted({stream for event in events for stream in event.datastream_ids})
-            await engine.evaluate_observations(
-                session,
-                self.runtime,
-                streams,
-                min(event.min_time for event in events),
-                max(event.max_time for event in events),
-            )
-            now = utc_now()
-            session.add_all(
-                EventHandled(event_id=event.event_id, handler=OBSERVATIONS_HANDLER, handled_at=now) for event in events
-            )
-            try:
-                await session.commit()
-            except IntegrityError:
-                # A delivery job handled one of them meanwhile; the next round leaves it out.
-                await session.rollback()
-                return True
+            candidates = [telemetry.ObservationsReceived.model_validate(row.payload) for row in rows]
+            # Claimed first, like any delivery: an event a delivery job or consumer took meanwhile is left to it.
+            claimed = await claim(session, [event.event_id for event in candidates], OBSERVATIONS_HANDLER)
+            events = [event for event in candidates if event.event_id in claimed]
+            if events:
+                await engine.evaluate_observations(
+                    session,
+                    self.runtime,
+                    sorted({stream for event in events for stream in event.datastream_ids}),
+                    min(event.min_time for event in events),
+                    max(event.max_time for event in events),
+                )
+            await session.commit()
         self._cursor = max(self._cursor, max(row.id for row in rows))
         self.evaluated += len(events)
         return len(rows) == LANE_BATCH
