@@ -103,14 +103,14 @@ CHART_RUNS = 40
 CHART_ONLY = "--chart-only"  # run only the chart part (no broker needed)
 
 
-def _option(name: str, default: int) -> int:
+def option(name: str, default: int) -> int:
     args = sys.argv[1:]
     if name in args:
         return int(args[args.index(name) + 1].replace("_", ""))
     return default
 
 
-def _pct(values: Sequence[float], q: float) -> float:
+def pct(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
@@ -226,7 +226,7 @@ async def _watch_probes(runtime: Runtime, stream_id: int, seen: dict[int, float]
             await asyncio.wait_for(stop.wait(), POLL_EVERY)
 
 
-async def _settle(runtime: Runtime) -> None:
+async def settle_daily_jobs(runtime: Runtime) -> None:
     """Wait until the daily jobs have had their start-up run: a once-a-day cost is no part of a sustained rate."""
     keys = [RECURRING_PREFIX + name for name in DAILY_JOBS]
     deadline = time.perf_counter() + SETTLE_TIMEOUT
@@ -242,7 +242,7 @@ async def _settle(runtime: Runtime) -> None:
     print("ingest: the daily jobs were still running when publishing started", flush=True)
 
 
-async def _remove_session(client_id: str) -> None:
+async def remove_mqtt_session(client_id: str) -> None:
     """Drop the benchmark's persistent session from the broker (a clean-start connection replaces it)."""
     reader, writer = await asyncio.open_connection(MQTT_HOST, MQTT_PORT)
     writer.write(connect_packet(client_id, keepalive=10, clean_start=True, version=4))
@@ -252,10 +252,10 @@ async def _remove_session(client_id: str) -> None:
 
 
 async def _ingestion(url: str) -> list[Figure]:
-    devices = _option("--devices", DEFAULT_DEVICES)
-    stations = min(devices, _option("--stations", DEFAULT_STATIONS))
-    rate = _option("--rate", DEFAULT_RATE)
-    seconds = float(_option("--seconds", DEFAULT_SECONDS))
+    devices = option("--devices", DEFAULT_DEVICES)
+    stations = min(devices, option("--stations", DEFAULT_STATIONS))
+    rate = option("--rate", DEFAULT_RATE)
+    seconds = float(option("--seconds", DEFAULT_SECONDS))
     unique = uuid.uuid4().hex[:10]
     client_id, prefix = f"ioc-bench-{unique}", f"ioc-bench/{unique}/telemetry"
     migrate.import_all_models()
@@ -272,7 +272,7 @@ async def _ingestion(url: str) -> list[Figure]:
         ingestor = running_ingestor(runtime)
         assert ingestor is not None, "MQTT ingestion did not start"
         await asyncio.wait_for(ingestor.subscribed.wait(), 30)
-        await _settle(runtime)
+        await settle_daily_jobs(runtime)
         seen: dict[int, float] = {}
         stop = asyncio.Event()
         watcher = asyncio.create_task(_watch_probes(runtime, probe_stream, seen, stop))
@@ -304,7 +304,7 @@ async def _ingestion(url: str) -> list[Figure]:
     finally:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(runtime.stop(), timeout=30)
-        await _remove_session(client_id)
+        await remove_mqtt_session(client_id)
     window = [(t - report["start"], n, cpu) for t, n, cpu in timeline]
     window = [(t, n, cpu) for t, n, cpu in window if WARM_UP <= t <= report["seconds"]]
     sustained = cpu_per_message = 0.0
@@ -323,8 +323,8 @@ async def _ingestion(url: str) -> list[Figure]:
     )
     return [
         Figure("MQTT → committed, sustained (×3 readings)", sustained, "msg/s", target="≥ 15,000 msg/s"),
-        Figure("ingest → queryable, median", _pct(latencies, 0.5), "ms"),
-        Figure("ingest → queryable, p99", _pct(latencies, 0.99), "ms", target="< 1,000 ms"),
+        Figure("ingest → queryable, median", pct(latencies, 0.5), "ms"),
+        Figure("ingest → queryable, p99", pct(latencies, 0.99), "ms", target="< 1,000 ms"),
         Figure("probes never seen / readings missing", float(lost + max(missing_readings, 0)), "", target="0"),
         Figure("CPU of the ingesting process per message", cpu_per_message, "µs"),
     ]
@@ -394,7 +394,7 @@ def _raw_sqlite(url: str, batches: list[list[tuple[int, datetime, float, datetim
 
 async def _raw_rate(url: str) -> float:
     """Messages per second the bare engine stores (three rows each), in ingestion-sized transactions."""
-    batches = _raw_rows(_option("--devices", DEFAULT_DEVICES))
+    batches = _raw_rows(option("--devices", DEFAULT_DEVICES))
     if engine_choice() == "postgresql":
         elapsed = await _raw_postgres(url, batches)
     else:
@@ -481,11 +481,11 @@ async def _chart(url: str) -> tuple[float, float, float, float]:
     finally:
         await runtime.db.dispose()
     print(
-        f"chart: CPU of this process per chart median {statistics.median(cpu):.2f} ms, p95 {_pct(cpu, 0.95):.2f} ms "
+        f"chart: CPU of this process per chart median {statistics.median(cpu):.2f} ms, p95 {pct(cpu, 0.95):.2f} ms "
         "(the figure that moves least when the machine is shared)",
         flush=True,
     )
-    return statistics.median(product), _pct(product, 0.95), _pct(raw, 0.95), statistics.median(cpu)
+    return statistics.median(product), pct(product, 0.95), pct(raw, 0.95), statistics.median(cpu)
 
 
 async def run() -> list[Figure]:
