@@ -150,7 +150,11 @@ async def test_incident_agency_staff_work_their_own_tasks(
     await page.get_by_role("link", name="Cả nhiệm vụ đã xong").click()
     await expect(page.locator("article.incident-task").first).to_have_attribute("data-task-status", "done")
     await check_page(page, "vi")
-    assert (await page.request.get("/incidents")).status == 403
+    # The ward's staff see the incidents their agency has a task in, not the others (row level).
+    listed = await page.request.get("/incidents")
+    assert listed.status == 200
+    assert "Ngập sâu sau mưa lớn tại khu dân cư phường Tân Ninh" in await listed.text()
+    assert "Vàm Cỏ Đông" not in await listed.text()
 
 
 async def test_incident_command_moves_a_task_to_another_agency_and_person_with_the_picker(
@@ -166,7 +170,7 @@ async def test_incident_command_moves_a_task_to_another_agency_and_person_with_t
     await browser_login(page, role=Role.HOTLINE_OPERATOR)
     await page.goto(f"/incidents/{task.incident_id}")
     row = page.locator(f'tr[data-task="{task.id}"]')
-    await row.locator("summary").click()
+    await row.locator("[data-reassign] summary").click()
     form = page.locator(f"#form-reassign-{task.id}")
     await form.get_by_label("Cơ quan thực hiện").select_option("80-SXD")
     # The picker follows the agency chosen above: it offers the construction department's engineer.

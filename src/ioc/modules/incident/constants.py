@@ -19,6 +19,17 @@ SCOPE_COMMAND: Final = "incident:command"
 SCOPE_TASK: Final = "incident:task"
 
 OVERDUE_JOB: Final = "incident.task_overdue"
+# The overdue timer escalates in levels: 1 at the deadline (the agency's heads and the commander), 2 a while later
+# (the province's leaders). The level travels in the timer's payload; level 2 has its own dedupe key.
+ESCALATION_AGENCY: Final = 1
+ESCALATION_LEADERS: Final = 2
+# A task still open after half of its own duration past the deadline goes to the province's leaders, but never
+# sooner than 2 hours (a report the leaders can act on) nor later than one working day (8 office hours), counted
+# as the task's deadline was (office hours, or clock hours for round-the-clock tasks).
+LEADER_ESCALATION_SHARE: Final = 0.5
+LEADER_ESCALATION_MIN_HOURS: Final = 2.0
+LEADER_ESCALATION_MAX_HOURS: Final = 8.0
+MAX_LEADERS_TOLD: Final = 50  # province leaders e-mailed about one task
 NOTIFY_TEMPLATE: Final = "alert"  # the notification module's generic alert template
 
 PAGE_SIZE: Final = 50

@@ -7,7 +7,7 @@ from fastapi import Query
 from ioc.core.security import require_scope
 
 from .constants import SCOPE_COMMAND, SCOPE_READ, SCOPE_TASK, IncidentStatus, IncidentType, Severity
-from .schemas import IncidentFilters
+from .schemas import MAX_ID, IncidentFilters
 
 require_read = require_scope(SCOPE_READ)
 require_command = require_scope(SCOPE_COMMAND)
@@ -21,8 +21,19 @@ def incident_filters(
     severity: Severity | None = Query(None, description="mức độ / severity"),
     unit: str | None = Query(None, max_length=20, description="mã đơn vị hành chính / unit code"),
     q: str | None = Query(None, max_length=100, description="tìm theo tiêu đề, địa chỉ / title or address"),
+    alarm_id: int | None = Query(None, ge=1, le=MAX_ID, description="có liên kết cảnh báo này / links this alarm"),
+    report_id: int | None = Query(
+        None, ge=1, le=MAX_ID, description="có liên kết phản ánh này / links this citizen report"
+    ),
 ) -> IncidentFilters:
     """Read the incident list filters from the query string."""
     return IncidentFilters(
-        status=status, active=active, incident_type=incident_type, severity=severity, unit=unit or None, q=q or None
+        status=status,
+        active=active,
+        incident_type=incident_type,
+        severity=severity,
+        unit=unit or None,
+        q=q or None,
+        alarm_id=alarm_id,
+        report_id=report_id,
     )

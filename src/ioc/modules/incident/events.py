@@ -86,6 +86,14 @@ class TaskOverdue(TaskEvent):
     event_name: ClassVar[str] = "incident.task_overdue"
 
 
+class TaskEscalated(TaskEvent):
+    """A task stayed unfinished well past its deadline; it was escalated further (level 2: the province's leaders)."""
+
+    event_name: ClassVar[str] = "incident.task_escalated"
+
+    level: int
+
+
 class LogAppended(IncidentEvent):
     """A line was added to an incident's command log."""
 

@@ -160,18 +160,31 @@ class NotAgencyHead(Forbidden):
         )
 
 
+class InformedChangeRefused(Forbidden):
+    """Only the head of the task's agency (or the command) may change who is kept informed of a task."""
+
+    code = "incident_informed_not_allowed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Chỉ lãnh đạo cơ quan được giao nhiệm vụ hoặc chỉ huy sự cố mới thay đổi được người được báo tin.",
+            "Only the head of the task's agency or the incident command may change who is kept informed.",
+        )
+
+
 class TaskNotOpen(Conflict):
-    """A finished or cancelled task cannot be given to someone else."""
+    """A finished or cancelled task cannot be given to someone else, nor change who is kept informed."""
 
     code = "incident_task_not_open"
 
-    def __init__(self, task_id: int, status: str) -> None:
-        super().__init__(
-            f"Nhiệm vụ số {task_id} đã kết thúc ({status}), không giao lại được.",
-            f"Task {task_id} is finished ({status}) and cannot be reassigned.",
-            id=task_id,
-            status=status,
-        )
+    def __init__(self, task_id: int, status: str, *, changing: str = "assignee") -> None:
+        if changing == "informed":
+            vi = f"Nhiệm vụ số {task_id} đã kết thúc ({status}), không thay đổi người được báo tin được."
+            en = f"Task {task_id} is finished ({status}); who is kept informed cannot change."
+        else:
+            vi = f"Nhiệm vụ số {task_id} đã kết thúc ({status}), không giao lại được."
+            en = f"Task {task_id} is finished ({status}) and cannot be reassigned."
+        super().__init__(vi, en, id=task_id, status=status)
 
 
 class NothingToReassign(ValidationFailed):

@@ -26,6 +26,8 @@ from .seed import seed_demo
 from .tasks import JOBS
 
 COMMAND_ROLES = (Role.HOTLINE_OPERATOR, Role.LEADER, Role.ADMIN)
+# Agency staff and heads read the incidents they take part in (row level: service.visibility), the command all.
+READ_ROLES = (*COMMAND_ROLES, Role.AGENCY_STAFF, Role.AGENCY_HEAD)
 
 manifest = Manifest(
     name=MODULE_NAME,
@@ -40,9 +42,9 @@ manifest = Manifest(
     scopes=(
         Scope(
             SCOPE_READ,
-            "Xem sự cố, nhiệm vụ và nhật ký chỉ huy",
-            "Read incidents, tasks and command logs",
-            COMMAND_ROLES,
+            "Xem sự cố, nhiệm vụ và nhật ký chỉ huy (cơ quan: sự cố mình tham gia hoặc trên địa bàn mình)",
+            "Read incidents, tasks and command logs (agencies: those they take part in or in their communes)",
+            READ_ROLES,
         ),
         Scope(
             SCOPE_COMMAND,
@@ -83,6 +85,7 @@ manifest = Manifest(
     feed=(
         FeedEntry("incident.opened", severity_field="severity", link=f"{LIST_PATH}/{{incident_id}}"),
         FeedEntry("incident.task_overdue", critical=True, link=f"{LIST_PATH}/{{incident_id}}"),
+        FeedEntry("incident.task_escalated", critical=True, link=f"{LIST_PATH}/{{incident_id}}"),
         FeedEntry("incident.closed", link=f"{LIST_PATH}/{{incident_id}}"),
     ),
     package_dir=Path(__file__).parent,

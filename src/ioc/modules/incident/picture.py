@@ -15,22 +15,22 @@ TREND_WINDOW = timedelta(days=1)
 
 async def open_incidents(ctx: PictureContext) -> KpiValue:
     """Count the running incidents (and those running a day earlier, for the trend)."""
-    figures = await service.kpis(ctx.session, ctx.unit_code)
-    previous = await service.count_active_at(ctx.session, ctx.unit_code, ctx.now - TREND_WINDOW)
+    figures = await service.kpis(ctx.session, ctx.unit_code, ctx.principal)
+    previous = await service.count_active_at(ctx.session, ctx.unit_code, ctx.now - TREND_WINDOW, ctx.principal)
     status = "critical" if figures.critical_open else ("warning" if figures.open_incidents else "good")
     return KpiValue(value=figures.open_incidents, previous=previous, status=status, higher_is_better=False)
 
 
 async def overdue_tasks(ctx: PictureContext) -> KpiValue:
     """Count the unfinished tasks past their deadline."""
-    figures = await service.kpis(ctx.session, ctx.unit_code)
+    figures = await service.kpis(ctx.session, ctx.unit_code, ctx.principal)
     status = "critical" if figures.overdue_tasks else "good"
     return KpiValue(value=figures.overdue_tasks, status=status, higher_is_better=False)
 
 
 async def incident_points(ctx: PictureContext) -> dict[str, Any]:
     """Return the running incidents with a location as GeoJSON points."""
-    return await service.geojson(ctx.session, ctx.unit_code, ctx.lang)
+    return await service.geojson(ctx.session, ctx.unit_code, ctx.lang, ctx.principal)
 
 
 KPIS = (

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, delete, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .constants import ACTIVE_INCIDENT_STATUSES, OPEN_TASK_STATUSES, Severity
@@ -42,6 +43,41 @@ def _in_units(unit_codes: Collection[str]) -> ColumnElement[bool]:
     return or_(Incident.unit_code.in_(codes), Incident.id.in_(affected))
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """The incidents a caller without a province-wide role may see: its agency's, its communes', its own."""
+
+    agency_id: int | None
+    unit_codes: frozenset[str]
+    user_id: int | None
+
+
+def _visible(visibility: Visibility | None) -> list[ColumnElement[bool]]:
+    """Return the condition limiting incidents to what a caller may see (none: every incident)."""
+    if visibility is None:
+        return []
+    conditions: list[ColumnElement[bool]] = []
+    if visibility.agency_id is not None:
+        tasked = select(IncidentTask.incident_id).where(IncidentTask.agency_id == visibility.agency_id)
+        conditions.append(Incident.id.in_(tasked))
+    if visibility.unit_codes:
+        conditions.append(_in_units(visibility.unit_codes))
+    if visibility.user_id is not None:
+        conditions.append(Incident.commander_id == visibility.user_id)
+    return [or_(*conditions) if conditions else false()]
+
+
+async def is_visible(session: AsyncSession, incident_id: int, visibility: Visibility | None) -> bool:
+    """Tell whether an incident exists and the caller may see it."""
+    stmt = select(Incident.id).where(Incident.id == incident_id, *_visible(visibility))
+    return (await session.scalar(stmt)) is not None
+
+
+def _linking(kind: str, ref_id: int) -> ColumnElement[bool]:
+    linked = select(IncidentLink.incident_id).where(IncidentLink.kind == kind, IncidentLink.ref_id == ref_id)
+    return Incident.id.in_(linked)
+
+
 async def units_of(session: AsyncSession, incident_ids: Sequence[int]) -> dict[int, list[str]]:
     """Return the affected units of incidents, in the order they were added."""
     if not incident_ids:
@@ -75,7 +111,14 @@ async def set_units(session: AsyncSession, incident_id: int, unit_codes: Sequenc
     await session.flush()
 
 
-def _filtered(stmt: Select[Any], filters: IncidentFilters, unit_codes: Collection[str] | None) -> Select[Any]:
+def _filtered(
+    stmt: Select[Any], filters: IncidentFilters, unit_codes: Collection[str] | None, visibility: Visibility | None
+) -> Select[Any]:
+    stmt = stmt.where(*_visible(visibility))
+    if filters.alarm_id is not None:
+        stmt = stmt.where(_linking("alarm", filters.alarm_id))
+    if filters.report_id is not None:
+        stmt = stmt.where(_linking("citizen_report", filters.report_id))
     if filters.status is not None:
         stmt = stmt.where(Incident.status == filters.status.value)
     if filters.active:
@@ -98,11 +141,12 @@ async def list_incidents(
     unit_codes: Collection[str] | None,
     limit: int,
     offset: int,
+    visibility: Visibility | None = None,
 ) -> tuple[list[Incident], int]:
     """Return one page of incidents, newest first, and the total matching."""
-    total = await session.scalar(_filtered(select(func.count(Incident.id)), filters, unit_codes))
+    total = await session.scalar(_filtered(select(func.count(Incident.id)), filters, unit_codes, visibility))
     rows = await session.scalars(
-        _filtered(select(Incident), filters, unit_codes)
+        _filtered(select(Incident), filters, unit_codes, visibility)
         .order_by(Incident.opened_at.desc(), Incident.id.desc())
         .limit(limit)
         .offset(offset)
@@ -204,9 +248,10 @@ async def count_active(
     *,
     critical_only: bool = False,
     at: datetime | None = None,
+    visibility: Visibility | None = None,
 ) -> int:
     """Count incidents open at a moment (now when None), optionally only critical ones."""
-    stmt = select(func.count(Incident.id))
+    stmt = select(func.count(Incident.id)).where(*_visible(visibility))
     if at is None:
         stmt = stmt.where(Incident.status.in_(_ACTIVE_VALUES))
     else:
@@ -219,13 +264,17 @@ async def count_active(
 
 
 async def count_open_tasks(
-    session: AsyncSession, unit_codes: Collection[str] | None, *, overdue_only: bool = False
+    session: AsyncSession,
+    unit_codes: Collection[str] | None,
+    *,
+    overdue_only: bool = False,
+    visibility: Visibility | None = None,
 ) -> int:
     """Count open tasks (only overdue ones when asked), in incidents of the given units."""
     stmt = (
         select(func.count(IncidentTask.id))
         .join(Incident, Incident.id == IncidentTask.incident_id)
-        .where(IncidentTask.status.in_(_OPEN_TASK_VALUES))
+        .where(IncidentTask.status.in_(_OPEN_TASK_VALUES), *_visible(visibility))
     )
     if overdue_only:
         stmt = stmt.where(IncidentTask.overdue.is_(True))
@@ -234,14 +283,33 @@ async def count_open_tasks(
     return int(await session.scalar(stmt) or 0)
 
 
-async def active_located(session: AsyncSession, unit_codes: Collection[str] | None, limit: int) -> list[Incident]:
+async def active_located(
+    session: AsyncSession, unit_codes: Collection[str] | None, limit: int, visibility: Visibility | None = None
+) -> list[Incident]:
     """Return active incidents that have a location."""
     stmt = select(Incident).where(
-        Incident.status.in_(_ACTIVE_VALUES), Incident.lat.is_not(None), Incident.lon.is_not(None)
+        Incident.status.in_(_ACTIVE_VALUES),
+        Incident.lat.is_not(None),
+        Incident.lon.is_not(None),
+        *_visible(visibility),
     )
     if unit_codes is not None:
         stmt = stmt.where(_in_units(unit_codes))
     return list(await session.scalars(stmt.order_by(Incident.opened_at.desc()).limit(limit)))
+
+
+async def incidents_of_record(
+    session: AsyncSession, kind: str, ref_id: int, visibility: Visibility | None, limit: int
+) -> list[Incident]:
+    """Return the incidents (running or closed) a record is linked to, running ones first, newest first."""
+    running = case((Incident.status.in_(_ACTIVE_VALUES), 0), else_=1)
+    stmt = (
+        select(Incident)
+        .where(_linking(kind, ref_id), *_visible(visibility))
+        .order_by(running, Incident.opened_at.desc(), Incident.id.desc())
+        .limit(limit)
+    )
+    return list(await session.scalars(stmt))
 
 
 async def active_in_units(session: AsyncSession, unit_codes: Collection[str], limit: int) -> list[Incident]:

@@ -25,6 +25,7 @@ from .constants import (
     EMERGENCY_TYPES,
     LIST_PATH,
     MAX_TASK_HOURS,
+    OPEN_TASK_STATUSES,
     PAGE_SIZE,
     SCOPE_COMMAND,
     TASK_API_PREFIX,
@@ -36,6 +37,7 @@ from .constants import (
     TaskStatus,
 )
 from .deps import incident_filters, require_command, require_read, require_task
+from .exceptions import InformedChangeRefused
 from .schemas import (
     ChecklistItemRead,
     ChecklistTick,
@@ -52,6 +54,7 @@ from .schemas import (
     LogCreate,
     LogRead,
     TaskCreate,
+    TaskInformedUpdate,
     TaskRead,
     TaskReassign,
     TaskReport,
@@ -101,10 +104,10 @@ async def list_incidents(
     filters: IncidentFilters = Depends(incident_filters),
     paging: PageParams = Depends(page_params),
     session: AsyncSession = Depends(db_session),
-    _principal: Principal = Depends(require_read),
+    principal: Principal = Depends(require_read),
 ) -> Page[IncidentSummary]:
-    """List incidents, newest first."""
-    return await service.list_incidents(session, filters, paging)
+    """List the incidents the caller may see, newest first (`alarm_id`/`report_id`: those holding that record)."""
+    return await service.list_incidents(session, filters, paging, principal)
 
 
 @api_router.post(
@@ -157,10 +160,10 @@ async def create_from_report(
 async def incident_kpis(
     unit: str | None = Query(None, max_length=20, description="mã đơn vị / unit code"),
     session: AsyncSession = Depends(db_session),
-    _principal: Principal = Depends(require_read),
+    principal: Principal = Depends(require_read),
 ) -> IncidentKpis:
     """Return open incidents, open and overdue tasks, optionally inside one unit."""
-    return await service.kpis(session, unit or None)
+    return await service.kpis(session, unit or None, principal)
 
 
 @api_router.get(f"{API_PREFIX}.geojson", responses=_STAFF, summary="Sự cố đang xử lý (GeoJSON) / running incidents")
@@ -168,10 +171,10 @@ async def incidents_geojson(
     request: Request,
     unit: str | None = Query(None, max_length=20),
     session: AsyncSession = Depends(db_session),
-    _principal: Principal = Depends(require_read),
+    principal: Principal = Depends(require_read),
 ) -> dict[str, Any]:
     """Return the running incidents that have a location, as GeoJSON points."""
-    return await service.geojson(session, unit or None, _lang(request))
+    return await service.geojson(session, unit or None, _lang(request), principal)
 
 
 @api_router.get(
@@ -180,10 +183,10 @@ async def incidents_geojson(
 async def read_incident(
     incident_id: int = INCIDENT_ID,
     session: AsyncSession = Depends(db_session),
-    _principal: Principal = Depends(require_read),
+    principal: Principal = Depends(require_read),
 ) -> IncidentRead:
-    """Return an incident with its links, tasks, command log and checklist."""
-    return await service.get_incident(session, incident_id)
+    """Return an incident with its links, tasks, command log and checklist (404 for one the caller may not see)."""
+    return await service.read_incident(session, incident_id, principal)
 
 
 @api_router.patch(
@@ -308,11 +311,11 @@ async def after_action(
     fmt: Literal["pdf", "docx", "xlsx"],
     incident_id: int = INCIDENT_ID,
     session: AsyncSession = Depends(db_session),
-    _principal: Principal = Depends(require_read),
+    principal: Principal = Depends(require_read),
 ) -> Response:
     """Download the after-action report: timeline, tasks on time or late, command log, checklist, summary."""
     lang = _lang(request)
-    incident = await service.get_incident(session, incident_id)
+    incident = await service.read_incident(session, incident_id, principal)
     report = exports.build(incident, lang)
     if fmt == "pdf":
         body = exports.to_pdf(report, utc_now())
@@ -375,6 +378,25 @@ async def reassign_task(
     return task
 
 
+@api_router.put(
+    f"{TASK_API_PREFIX}/{{task_id}}/informed",
+    response_model=TaskRead,
+    responses=_ACTION,
+    summary="Người được báo tin về nhiệm vụ / who is kept informed of a task",
+)
+async def set_informed(
+    request: Request,
+    data: TaskInformedUpdate,
+    task_id: int = TASK_ID,
+    session: AsyncSession = Depends(db_session),
+    principal: Principal = Depends(require_principal),
+) -> TaskRead:
+    """Replace the colleagues kept informed of an open task (the command or the head of the task's agency)."""
+    task = await service.set_informed(session, _runtime(request), task_id, data, principal)
+    await session.commit()
+    return task
+
+
 @api_router.post(
     f"{TASK_API_PREFIX}/{{task_id}}/reports",
     response_model=LogRead,
@@ -423,7 +445,7 @@ async def list_page(
     principal: Principal = Depends(require_read),
 ) -> Response:
     """Show the incident list with its filters and the map of running incidents."""
-    page = await service.list_incidents(session, filters, PageParams(limit=PAGE_SIZE, offset=offset))
+    page = await service.list_incidents(session, filters, PageParams(limit=PAGE_SIZE, offset=offset), principal)
     query = {k: v for k, v in request.query_params.items() if k not in ("offset", "lang")}
     return render(
         request,
@@ -435,7 +457,7 @@ async def list_page(
             "types": list(IncidentType),
             "severities": list(Severity),
             "can_command": principal.has(SCOPE_COMMAND),
-            "kpis": await service.kpis(session, filters.unit),
+            "kpis": await service.kpis(session, filters.unit, principal),
             "query": urlencode(query),
         },
     )
@@ -495,8 +517,9 @@ async def _render_workspace(
     error: Any = None,
     status_code: int = 200,
 ) -> Response:
-    incident = await service.get_incident(session, incident_id)
+    incident = await service.read_incident(session, incident_id, principal)
     agencies = await service.candidate_agencies(session, incident.unit_code, _runtime(request).settings.province_code)
+    can_command = principal.has(SCOPE_COMMAND) and incident.status != IncidentStatus.CLOSED
     return render(
         request,
         "incident/workspace.html",
@@ -504,7 +527,15 @@ async def _render_workspace(
             "incident": incident,
             "agencies": agencies,
             "agency_codes": {agency.code for agency in agencies},
-            "can_command": principal.has(SCOPE_COMMAND) and incident.status != IncidentStatus.CLOSED,
+            "can_command": can_command,
+            # Who is kept informed of a task: the command, or the head of the task's agency (as for reassigning).
+            "informed_task_ids": {
+                task.id
+                for task in incident.tasks
+                if task.status in OPEN_TASK_STATUSES
+                and incident.status != IncidentStatus.CLOSED
+                and service.may_change_informed(principal, incident, task)
+            },
             "log_kinds": [k for k in LogKind if k is not LogKind.SYSTEM],
             "severities": list(Severity),
             "default_hours": DEFAULT_TASK_HOURS,
@@ -528,6 +559,63 @@ async def workspace_page(
 ) -> Response:
     """Show the incident workspace: map, links, tasks, command log, checklist, closing and the report."""
     return await _render_workspace(request, session, principal, incident_id)
+
+
+@page_router.get(f"{LIST_PATH}/of-alarm/{{alarm_id}}")
+async def alarm_incidents_fragment(
+    request: Request,
+    alarm_id: int = Path(..., ge=1, le=2**31 - 1, description="Mã số cảnh báo / alarm id"),
+    session: AsyncSession = Depends(db_session),
+    principal: Principal = Depends(require_read),
+) -> Response:
+    """Show, inside the alarm's page, the incidents opened from an alarm and the way to open one (htmx fragment)."""
+    incidents = await service.incidents_for_alarm(session, alarm_id, principal)
+    return render(
+        request,
+        "incident/_alarm_incidents.html",
+        {
+            "alarm_id": alarm_id,
+            "incidents": incidents,
+            "running": [i for i in incidents if i.status is not IncidentStatus.CLOSED],
+            "can_command": principal.has(SCOPE_COMMAND),
+        },
+    )
+
+
+@page_router.post(f"{LIST_PATH}/{{incident_id}}/informed")
+async def informed_submit(
+    request: Request,
+    incident_id: int = INCIDENT_ID,
+    session: AsyncSession = Depends(db_session),
+    principal: Principal = Depends(require_read),
+) -> Response:
+    """Change who is kept informed of a task from its row in the workspace, then show the workspace again."""
+    incident = await service.read_incident(session, incident_id, principal)  # 404 for an incident not theirs
+    try:
+        # Refused before the form is read: only the command and the heads of the incident's agencies change it.
+        if not service.may_change_informed(principal, incident):
+            raise InformedChangeRefused()
+        raw = await request.form()
+        task_id = int(str(raw.get("task_id", "")).strip() or "0")
+        if task_id < 1:
+            raise ValueError("no task chosen")
+        # The picker posts one field per person; more than allowed is refused by the schema, not cut silently.
+        user_ids = [str(v) for v in raw.getlist("notify_user_ids") if str(v).strip()]
+        data = TaskInformedUpdate.model_validate({"user_ids": user_ids})
+        await service.set_informed(session, _runtime(request), task_id, data, principal, incident_id=incident_id)
+        await session.commit()
+    except (ValidationError, ValueError) as exc:
+        await session.rollback()
+        error = (
+            _validation_message(exc)
+            if isinstance(exc, ValidationError)
+            else {"vi": "Dữ liệu không hợp lệ.", "en": "Invalid input."}
+        )
+        return await _render_workspace(request, session, principal, incident_id, error=error, status_code=422)
+    except IocError as exc:
+        await session.rollback()
+        return await _render_workspace(request, session, principal, incident_id, error=exc, status_code=exc.status_code)
+    return RedirectResponse(f"{LIST_PATH}/{incident_id}#tasks", status_code=303)
 
 
 ACTIONS = frozenset({"task", "log", "tick", "untick", "close", "update", "link", "cancel", "reassign"})

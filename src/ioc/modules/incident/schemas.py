@@ -149,6 +149,14 @@ class TaskReassign(BaseModel):
     reason: str = Field(default="", max_length=500, description="lý do / why")
 
 
+class TaskInformedUpdate(BaseModel):
+    """The colleagues kept informed of a task, replacing the current ones (an empty list informs nobody)."""
+
+    user_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=MAX_NOTIFY_USERS, description="cán bộ được báo tin / colleagues kept informed"
+    )
+
+
 class TaskStatusUpdate(BaseModel):
     """An agency's move on its task: start it or finish it with a result."""
 
@@ -198,6 +206,12 @@ class IncidentFilters(BaseModel):
         default=None, max_length=20, description="ảnh hưởng đơn vị này hoặc đơn vị trực thuộc / affects this unit"
     )
     q: str | None = Field(default=None, max_length=100)
+    alarm_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="có liên kết cảnh báo này / links this alarm"
+    )
+    report_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="có liên kết phản ánh này / links this citizen report"
+    )
 
 
 class LinkRead(BaseModel):

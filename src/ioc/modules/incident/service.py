@@ -19,7 +19,8 @@ from ioc.core.errors import Forbidden
 from ioc.core.events import record_event
 from ioc.core.http import Page, PageParams
 from ioc.core.jobs import cancel_job, schedule_job
-from ioc.core.security import Principal, Role
+from ioc.core.live import PROVINCE_WIDE_ROLES
+from ioc.core.security import Principal, PrincipalKind, Role
 from ioc.core.time import ensure_utc, to_local, utc_now
 from ioc.modules import alarm, citizen_report, identity, notification, org_unit
 
@@ -28,8 +29,14 @@ from .constants import (
     ACTIVE_INCIDENT_STATUSES,
     ALARM_SEVERITY,
     CODE_PREFIX,
+    ESCALATION_AGENCY,
+    ESCALATION_LEADERS,
     GEOJSON_MAX_FEATURES,
+    LEADER_ESCALATION_MAX_HOURS,
+    LEADER_ESCALATION_MIN_HOURS,
+    LEADER_ESCALATION_SHARE,
     LIST_PATH,
+    MAX_LEADERS_TOLD,
     NOTIFY_TEMPLATE,
     OPEN_TASK_STATUSES,
     OVERDUE_JOB,
@@ -52,6 +59,7 @@ from .events import (
     IncidentUpdated,
     LogAppended,
     TaskAssigned,
+    TaskEscalated,
     TaskOverdue,
     TaskReassigned,
     TaskUpdated,
@@ -60,6 +68,7 @@ from .exceptions import (
     ChecklistItemNotFound,
     IncidentAlreadyClosed,
     IncidentNotFound,
+    InformedChangeRefused,
     InvalidTaskTransition,
     LinkedRecordNotFound,
     NotAgencyHead,
@@ -74,6 +83,7 @@ from .exceptions import (
     UnknownUnit,
 )
 from .models import ChecklistItem, CommandLogEntry, Incident, IncidentLink, IncidentTask
+from .repository import Visibility
 from .schemas import (
     ChecklistItemRead,
     CloseInput,
@@ -90,6 +100,7 @@ from .schemas import (
     LogCreate,
     LogRead,
     TaskCreate,
+    TaskInformedUpdate,
     TaskPerson,
     TaskRead,
     TaskReassign,
@@ -427,8 +438,36 @@ async def update_incident(
 # Tasks
 
 
-def _timer_key(task_id: int) -> str:
-    return f"{OVERDUE_JOB}:{task_id}"
+def _timer_key(task_id: int, level: int = ESCALATION_AGENCY) -> str:
+    # Level 2 has a key of its own: it is scheduled while the level-1 job still holds the plain key.
+    return f"{OVERDUE_JOB}:{task_id}" if level == ESCALATION_AGENCY else f"{OVERDUE_JOB}:{task_id}:{level}"
+
+
+async def _set_overdue_timer(
+    session: AsyncSession,
+    task: IncidentTask,
+    due: datetime,
+    hours: float,
+    *,
+    round_the_clock: bool,
+    new_deadline: bool = False,
+) -> None:
+    """Schedule a task's level-1 timer at its deadline; a new deadline also drops a pending level-2 timer."""
+    # The duration and its kind travel in the payload, so that level 2 can be placed without a column for them.
+    payload = {"task_id": task.id, "due_at": due.isoformat(), "hours": hours, "round_the_clock": round_the_clock}
+    await schedule_job(session, OVERDUE_JOB, payload, run_at=due, dedupe_key=_timer_key(task.id))
+    if new_deadline:
+        await cancel_job(session, _timer_key(task.id, ESCALATION_LEADERS))
+
+
+async def _drop_overdue_timers(session: AsyncSession, task_id: int) -> None:
+    for level in (ESCALATION_AGENCY, ESCALATION_LEADERS):
+        await cancel_job(session, _timer_key(task_id, level))
+
+
+def leader_escalation_hours(task_hours: float) -> float:
+    """Return how long after its deadline an unfinished task goes to the province's leaders (its own kind of hours)."""
+    return min(max(task_hours * LEADER_ESCALATION_SHARE, LEADER_ESCALATION_MIN_HOURS), LEADER_ESCALATION_MAX_HOURS)
 
 
 CLOCK_NOTE = ", tính liên tục 24/7"
@@ -495,13 +534,7 @@ async def assign_task(
     if incident.status == IncidentStatus.OPEN:
         incident.status = IncidentStatus.RESPONDING.value
     incident.updated_at = moment
-    await schedule_job(
-        session,
-        OVERDUE_JOB,
-        {"task_id": task.id, "due_at": due.isoformat()},
-        run_at=due,
-        dedupe_key=_timer_key(task.id),
-    )
+    await _set_overdue_timer(session, task, due, data.due_hours, round_the_clock=data.round_the_clock)
     who = f" — người thực hiện: {task.assignee_name}" if task.assignee_name else ""
     await _log(
         session,
@@ -600,7 +633,7 @@ async def update_task(
         text = f"Huỷ nhiệm vụ của {task.agency_name}: {task.title}." + (f" Lý do: {result}" if result else "")
         kind = LogKind.DECISION
     if target in (TaskStatus.DONE, TaskStatus.CANCELLED):
-        await cancel_job(session, _timer_key(task.id))
+        await _drop_overdue_timers(session, task.id)
     incident.updated_at = moment
     await _log(session, incident, kind, text, moment, principal, task=task)
     record_event(
@@ -674,12 +707,8 @@ async def reassign_task(
         due = _deadline(runtime, moment, data.due_hours, round_the_clock=data.round_the_clock)
         task.due_at = due
         task.overdue = False  # a new deadline gives the task a new overdue timer, which escalates again
-        await schedule_job(
-            session,
-            OVERDUE_JOB,
-            {"task_id": task.id, "due_at": due.isoformat()},
-            run_at=due,
-            dedupe_key=_timer_key(task.id),
+        await _set_overdue_timer(
+            session, task, due, data.due_hours, round_the_clock=data.round_the_clock, new_deadline=True
         )
     task.updated_at = moment
     incident.updated_at = moment
@@ -766,6 +795,74 @@ async def _notify_reassignment(
             )
 
 
+def may_change_informed(principal: Principal, incident: IncidentRead, task: TaskRead | None = None) -> bool:
+    """Tell whether a caller may change who is kept informed of a task (of any task of the incident when None)."""
+    if principal.has(SCOPE_COMMAND) or principal.is_admin:
+        return True
+    if principal.role is not Role.AGENCY_HEAD or not principal.has(SCOPE_TASK) or principal.agency_id is None:
+        return False
+    tasks = [task] if task is not None else incident.tasks
+    return any(t.agency_id == principal.agency_id for t in tasks)
+
+
+async def set_informed(
+    session: AsyncSession,
+    runtime: Runtime,
+    task_id: int,
+    data: TaskInformedUpdate,
+    principal: Principal,
+    now: datetime | None = None,
+    *,
+    incident_id: int | None = None,
+) -> TaskRead:
+    """Replace the colleagues kept informed of an open task (the command or the head of the task's agency)."""
+    moment = now or utc_now()
+    task = await repository.get_task(session, task_id, for_update=True)
+    if task is None or (incident_id is not None and task.incident_id != incident_id):
+        raise TaskNotFound(task_id)
+    # The same people who may give the task to another person of its agency.
+    if not (principal.has(SCOPE_COMMAND) or principal.is_admin or _heads_task_agency(principal, task)):
+        raise InformedChangeRefused()
+    incident = await _active_incident(session, task.incident_id)
+    current = TaskStatus(task.status)
+    if current not in OPEN_TASK_STATUSES:
+        raise TaskNotOpen(task.id, current.value, changing="informed")
+    wanted = [await _staff_member(session, user_id) for user_id in dict.fromkeys(data.user_ids)]
+    before = {int(str(p["id"])): str(p["name"]) for p in task.notify_users or []}
+    after = {person.id: _person_name(person) for person in wanted}
+    added = [person for person in wanted if person.id not in before]
+    removed = [name for user_id, name in before.items() if user_id not in after]
+    if not added and not removed:
+        return _task_read(task, incident)  # the same people: nothing to record
+    # A new list object, so that the change of the JSON column is seen (and audited) at the flush.
+    task.notify_users = [{"id": user_id, "name": name} for user_id, name in after.items()]
+    task.updated_at = moment
+    incident.updated_at = moment
+    changes: list[str] = []
+    if added:
+        changes.append("thêm " + ", ".join(after[person.id] for person in added))
+    if removed:
+        changes.append("bỏ " + ", ".join(removed))
+    await _log(
+        session,
+        incident,
+        LogKind.ORDER,
+        f'Cập nhật người được báo tin về nhiệm vụ "{task.title}" của {task.agency_name}: {"; ".join(changes)}.',
+        moment,
+        principal,
+        task=task,
+    )
+    code = code_of(incident.id)
+    title = f"Được báo tin về nhiệm vụ: {code}"
+    message = (
+        f'Bạn được báo tin về nhiệm vụ "{task.title}" giao cho {task.agency_name} trong sự cố {code} '
+        f"({incident.title}); hạn hoàn thành {to_local(task.due_at):%H:%M %d/%m/%Y}."
+    )
+    for email in dict.fromkeys(person.email for person in added if person.email):
+        await _send(session, runtime, email, title, message, "Thông thường", incident)
+    return _task_read(task, incident)
+
+
 async def report_on_task(
     session: AsyncSession, task_id: int, text: str, principal: Principal, now: datetime | None = None
 ) -> LogRead:
@@ -783,19 +880,25 @@ async def report_on_task(
     return _log_read(entry)
 
 
-async def check_overdue(session: AsyncSession, runtime: Runtime, payload: dict[str, Any]) -> bool:
-    """Flag an unfinished task past its deadline and escalate it (job); tell whether it escalated."""
+async def check_overdue(
+    session: AsyncSession, runtime: Runtime, payload: dict[str, Any], now: datetime | None = None
+) -> bool:
+    """Escalate an unfinished task at the level its timer carries (job); tell whether it escalated."""
     task = await repository.get_task(session, int(payload["task_id"]), for_update=True)
-    if task is None or task.overdue or TaskStatus(task.status) not in OPEN_TASK_STATUSES:
+    if task is None or TaskStatus(task.status) not in OPEN_TASK_STATUSES:
         return False
     due = ensure_utc(task.due_at)
-    now = utc_now()
-    if due.isoformat() != payload.get("due_at") or now < due:
-        return False  # the deadline moved (or has not come): its own timer handles it
+    moment = now or utc_now()
+    if due.isoformat() != payload.get("due_at"):
+        return False  # the deadline moved: its own timer handles it
+    if int(payload.get("level", ESCALATION_AGENCY)) >= ESCALATION_LEADERS:
+        return await _check_long_overdue(session, runtime, task, due, payload, moment)
+    if task.overdue or moment < due:
+        return False  # escalated already (once per deadline), or not due yet
     incident = await _incident(session, task.incident_id, for_update=True)
     task.overdue = True
-    task.escalated_at = now
-    task.updated_at = now
+    task.escalated_at = moment
+    task.updated_at = moment
     local_due = f"{to_local(due):%H:%M %d/%m/%Y}"
     await _log(
         session,
@@ -803,16 +906,105 @@ async def check_overdue(session: AsyncSession, runtime: Runtime, payload: dict[s
         LogKind.SYSTEM,
         f"Nhiệm vụ quá hạn ({local_due}): {task.title} — {task.agency_name}. "
         f"Đã báo cáo lãnh đạo cơ quan và chỉ huy sự cố.",
-        now,
+        moment,
         task=task,
     )
-    record_event(session, TaskOverdue(**await _task_fields(session, incident, task), occurred_at=now))
+    record_event(session, TaskOverdue(**await _task_fields(session, incident, task), occurred_at=moment))
     message = (
         f'Nhiệm vụ "{task.title}" giao cho {task.agency_name} trong sự cố {code_of(incident.id)} '
         f"({incident.title}) đã quá hạn {local_due} mà chưa hoàn thành. Đề nghị chỉ đạo xử lý ngay."
     )
     await _escalate(session, runtime, task, incident, message)
+    await _schedule_leader_escalation(session, runtime, task, due, payload, moment)
     return True
+
+
+async def _schedule_leader_escalation(
+    session: AsyncSession, runtime: Runtime, task: IncidentTask, due: datetime, payload: dict[str, Any], now: datetime
+) -> None:
+    """Set the level-2 timer: the province's leaders hear of the task if it is still open a while after its deadline."""
+    round_the_clock = bool(payload.get("round_the_clock", False))
+    try:
+        hours = float(payload.get("hours") or 0)
+    except (TypeError, ValueError):
+        hours = 0.0  # a timer written before durations travelled in the payload: the shortest wait applies
+    delay = leader_escalation_hours(hours)
+    escalate_at = _deadline(runtime, due, delay, round_the_clock=round_the_clock)
+    await schedule_job(
+        session,
+        OVERDUE_JOB,
+        {
+            "task_id": task.id,
+            "due_at": due.isoformat(),
+            "level": ESCALATION_LEADERS,
+            "escalate_at": escalate_at.isoformat(),
+            # The level-1 moment: a later escalation of the same task (a new deadline, passed) makes this one stale.
+            "escalated_at": ensure_utc(now).isoformat(),
+        },
+        run_at=escalate_at,
+        dedupe_key=_timer_key(task.id, ESCALATION_LEADERS),
+    )
+
+
+async def _check_long_overdue(
+    session: AsyncSession,
+    runtime: Runtime,
+    task: IncidentTask,
+    due: datetime,
+    payload: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """Escalate a task still open long after its deadline to the province's leaders and the commander (level 2)."""
+    escalate_at = payload.get("escalate_at")
+    if not task.overdue or task.escalated_at is None or not isinstance(escalate_at, str):
+        return False
+    if ensure_utc(task.escalated_at).isoformat() != payload.get("escalated_at"):
+        return False  # escalated again since (level 2 done, or a new deadline passed): nothing more to say
+    if now < datetime.fromisoformat(escalate_at):
+        return False
+    incident = await _incident(session, task.incident_id, for_update=True)
+    task.escalated_at = now
+    task.updated_at = now
+    local_due = f"{to_local(due):%H:%M %d/%m/%Y}"
+    await _log(
+        session,
+        incident,
+        LogKind.SYSTEM,
+        f"Nhiệm vụ quá hạn kéo dài (hạn {local_due}): {task.title} — {task.agency_name}. "
+        f"Đã báo cáo lãnh đạo UBND tỉnh và chỉ huy sự cố.",
+        now,
+        task=task,
+    )
+    record_event(
+        session,
+        TaskEscalated(**await _task_fields(session, incident, task), level=ESCALATION_LEADERS, occurred_at=now),
+    )
+    message = (
+        f'Nhiệm vụ "{task.title}" giao cho {task.agency_name} trong sự cố {code_of(incident.id)} '
+        f"({incident.title}) quá hạn từ {local_due}, đã báo lãnh đạo cơ quan nhưng đến "
+        f"{to_local(now):%H:%M %d/%m/%Y} vẫn chưa hoàn thành. Kính báo cáo lãnh đạo UBND tỉnh để chỉ đạo."
+    )
+    await _escalate_to_leaders(session, runtime, task, incident, message)
+    return True
+
+
+async def _escalate_to_leaders(
+    session: AsyncSession, runtime: Runtime, task: IncidentTask, incident: Incident, message: str
+) -> None:
+    """E-mail the province's leaders and the incident commander about a task long overdue."""
+    leaders, _total = await identity.list_users(
+        session, identity.UserFilters(role=Role.LEADER, is_active=True), limit=MAX_LEADERS_TOLD
+    )
+    recipients = [leader.email for leader in leaders if leader.email]
+    if incident.commander_id is not None:
+        commander = await identity.get_user(session, incident.commander_id)
+        if commander is not None and commander.is_active and commander.email:
+            recipients.append(commander.email)
+    if not recipients:
+        log.info("nobody to e-mail about a long overdue task", extra={"task_id": task.id})
+    title = f"Nhiệm vụ quá hạn kéo dài: {code_of(incident.id)}"
+    for email in dict.fromkeys(recipients):
+        await _send(session, runtime, email, title, message, "Khẩn", incident)
 
 
 async def _escalate(
@@ -1043,6 +1235,35 @@ async def get_incident(session: AsyncSession, incident_id: int) -> IncidentRead:
     )
 
 
+def visibility(principal: Principal | None) -> Visibility | None:
+    """Return which incidents a caller may see (None: every incident)."""
+    # As the live stream: the command (hotline, leaders, administrators) covers the province; agency staff see the
+    # incidents with a task for their agency, those affecting a commune they are bound to, and those they command.
+    if principal is None or principal.kind is PrincipalKind.SYSTEM or principal.role in PROVINCE_WIDE_ROLES:
+        return None
+    return Visibility(agency_id=principal.agency_id, unit_codes=principal.unit_codes, user_id=principal.id)
+
+
+async def read_incident(session: AsyncSession, incident_id: int, principal: Principal) -> IncidentRead:
+    """Return an incident the caller may see; one it may not see is not found, so its existence does not leak."""
+    _require(principal, SCOPE_READ)
+    if not await repository.is_visible(session, incident_id, visibility(principal)):
+        raise IncidentNotFound(incident_id)
+    return await get_incident(session, incident_id)
+
+
+async def incidents_for_alarm(
+    session: AsyncSession, alarm_id: int, principal: Principal, limit: int = 20
+) -> list[IncidentSummary]:
+    """Return the incidents holding an alarm that the caller may see, running ones first."""
+    _require(principal, SCOPE_READ)
+    rows = await repository.incidents_of_record(session, LinkKind.ALARM.value, alarm_id, visibility(principal), limit)
+    ids = [row.id for row in rows]
+    counts = await repository.task_counts(session, ids)
+    units = await repository.units_of(session, ids)
+    return [_summary(row, counts.get(row.id, (0, 0)), units.get(row.id, ())) for row in rows]
+
+
 async def scope_units(session: AsyncSession, unit_code: str | None) -> list[str] | None:
     """Return the unit and every unit below it (None: no restriction)."""
     if not unit_code:
@@ -1053,10 +1274,17 @@ async def scope_units(session: AsyncSession, unit_code: str | None) -> list[str]
         return [unit_code]
 
 
-async def list_incidents(session: AsyncSession, filters: IncidentFilters, paging: PageParams) -> Page[IncidentSummary]:
-    """Return one page of incidents matching the filters, newest first."""
+async def list_incidents(
+    session: AsyncSession, filters: IncidentFilters, paging: PageParams, principal: Principal | None = None
+) -> Page[IncidentSummary]:
+    """Return one page of the incidents the caller may see matching the filters, newest first."""
     rows, total = await repository.list_incidents(
-        session, filters, await scope_units(session, filters.unit), paging.limit, paging.offset
+        session,
+        filters,
+        await scope_units(session, filters.unit),
+        paging.limit,
+        paging.offset,
+        visibility(principal),
     )
     counts = await repository.task_counts(session, [row.id for row in rows])
     units = await repository.units_of(session, [row.id for row in rows])
@@ -1093,25 +1321,34 @@ async def agency_tasks(
     return [_task_read(task, incident) for task, incident in rows]
 
 
-async def kpis(session: AsyncSession, unit_code: str | None = None) -> IncidentKpis:
-    """Return the incident figures for the dashboard, optionally inside one unit."""
+async def kpis(session: AsyncSession, unit_code: str | None = None, principal: Principal | None = None) -> IncidentKpis:
+    """Return the incident figures for the dashboard (of what the caller may see), optionally inside one unit."""
     units = await scope_units(session, unit_code)
+    seen = visibility(principal)
     return IncidentKpis(
-        open_incidents=await repository.count_active(session, units),
-        critical_open=await repository.count_active(session, units, critical_only=True),
-        open_tasks=await repository.count_open_tasks(session, units),
-        overdue_tasks=await repository.count_open_tasks(session, units, overdue_only=True),
+        open_incidents=await repository.count_active(session, units, visibility=seen),
+        critical_open=await repository.count_active(session, units, critical_only=True, visibility=seen),
+        open_tasks=await repository.count_open_tasks(session, units, visibility=seen),
+        overdue_tasks=await repository.count_open_tasks(session, units, overdue_only=True, visibility=seen),
     )
 
 
-async def count_active_at(session: AsyncSession, unit_code: str | None, at: datetime) -> int:
+async def count_active_at(
+    session: AsyncSession, unit_code: str | None, at: datetime, principal: Principal | None = None
+) -> int:
     """Count the incidents that were open at a past moment (for the KPI trend)."""
-    return await repository.count_active(session, await scope_units(session, unit_code), at=at)
+    return await repository.count_active(
+        session, await scope_units(session, unit_code), at=at, visibility=visibility(principal)
+    )
 
 
-async def geojson(session: AsyncSession, unit_code: str | None = None, lang: str = "vi") -> dict[str, Any]:
-    """Return the active incidents with a location as a GeoJSON FeatureCollection (staff only)."""
-    rows = await repository.active_located(session, await scope_units(session, unit_code), GEOJSON_MAX_FEATURES)
+async def geojson(
+    session: AsyncSession, unit_code: str | None = None, lang: str = "vi", principal: Principal | None = None
+) -> dict[str, Any]:
+    """Return the active incidents with a location (that the caller may see) as a GeoJSON FeatureCollection."""
+    rows = await repository.active_located(
+        session, await scope_units(session, unit_code), GEOJSON_MAX_FEATURES, visibility(principal)
+    )
     counts = await repository.task_counts(session, [row.id for row in rows])
     return {
         "type": "FeatureCollection",

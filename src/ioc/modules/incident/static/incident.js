@@ -10,6 +10,7 @@ const EVENTS = [
   "incident.task_updated",
   "incident.task_reassigned",
   "incident.task_overdue",
+  "incident.task_escalated",
   "incident.log_appended",
   "incident.checklist_ticked",
 ];
