@@ -92,6 +92,9 @@ class Subscription:
     event: type[DomainEvent]
     handler: EventHandler
     name: str
+    # Seconds the durable delivery job waits (in-process transport), for a module that handles the event
+    # sooner by a lane of its own while that runs; the job then finds the event handled, or is the fallback.
+    defer: Callable[[Runtime], float] | None = None
 
 
 async def handle_in_session(

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 from collections import defaultdict
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
@@ -65,10 +66,12 @@ class InProcessTransport:
     async def publish(self, session: AsyncSession, row: OutboxEvent) -> None:
         """Schedule one delivery job per subscriber."""
         for sub in self.subscriptions.get(row.name, []):
+            delay = sub.defer(self.runtime) if sub.defer is not None else 0.0
             await schedule_job(
                 session,
                 DELIVER_JOB,
                 {"outbox_id": row.id, "handler": sub.name},
+                run_at=utc_now() + timedelta(seconds=delay) if delay > 0 else None,
                 dedupe_key=f"deliver:{row.event_id}:{sub.name}",
                 max_attempts=10,
             )

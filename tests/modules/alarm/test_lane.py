@@ -13,7 +13,7 @@ from ioc.core.events import handle_in_session
 from ioc.core.models import EventHandled, Job, OutboxEvent
 from ioc.core.runtime import Runtime
 from ioc.core.time import utc_now
-from ioc.modules.alarm.handlers import OBSERVATIONS_HANDLER, ObservationLane
+from ioc.modules.alarm.handlers import LANE_FALLBACK_SECONDS, OBSERVATIONS_HANDLER, ObservationLane
 from ioc.modules.alarm.models import Alarm
 from ioc.modules.telemetry import InboundMessage, IngestSource, ObservationsReceived, ingest_messages
 
@@ -121,3 +121,26 @@ async def test_two_deliveries_evaluating_one_stream_at_once_open_one_alarm(
     async with runtime.db.session() as session:
         alarms = list(await session.scalars(select(Alarm)))
     assert [(a.source_ref, a.status, a.count) for a in alarms] == [(str(stream_id), "active", 2)]
+
+
+@pytest.mark.usefixtures("stream_id")
+async def test_while_the_lane_runs_the_delivery_job_waits_and_is_the_fallback(runtime: Runtime) -> None:
+    async def delivery_delays() -> list[float]:
+        async with runtime.db.session() as session:
+            jobs = (await session.scalars(select(Job).where(Job.name == "events.deliver"))).all()
+        return sorted(
+            round((job.run_at - job.created_at).total_seconds())
+            for job in jobs
+            if job.payload["handler"] == OBSERVATIONS_HANDLER
+        )
+
+    await _ingest(runtime, 3, 2.0)  # no lane: delivered at once
+    await runtime.dispatcher.dispatch_pending()
+    lane = ObservationLane(runtime)
+    await lane.start()
+    try:
+        await _ingest(runtime, 2, 2.0)  # the lane runs: its delivery job waits
+        await runtime.dispatcher.dispatch_pending()
+    finally:
+        await lane.stop()
+    assert await delivery_delays() == [0, int(LANE_FALLBACK_SECONDS)]

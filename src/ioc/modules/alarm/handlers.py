@@ -4,9 +4,10 @@ Telemetry batches also have a lane of their own (`ObservationLane`): with the in
 becomes a delivery job that waits behind every other job, so under heavy ingestion a threshold crossing was
 evaluated seconds late. The lane reads new `telemetry.observations_received` events straight from the outbox
 as soon as a transaction commits, evaluates all of them in one go (one query for the readings of every batch)
-after claiming each under the subscription's own name, in the same transaction. The delivery jobs still
-run and find the event handled; if the lane misses an event (committed out of order, lane stopped), the job
-evaluates it as before, so nothing depends on the lane but speed.
+after claiming each under the subscription's own name, in the same transaction. While the lane runs, the
+delivery jobs of these events wait LANE_FALLBACK_SECONDS (so that they do not take the events first and make
+the lane wait behind the job queue), then run and find the event handled; if the lane missed an event
+(committed out of order, lane stopped), the job evaluates it, so nothing depends on the lane but speed.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ LANE_LOOKBACK_IDS = 1000
 # Without a commit in this process (ingestion elsewhere), the lane looks for new events this often.
 LANE_POLL_SECONDS = 0.25
 LANE_STOP_SECONDS = 5.0
+# While the lane runs, a batch's delivery job waits this long: it only evaluates what the lane missed.
+LANE_FALLBACK_SECONDS = 30.0
 
 # Reading a report's place needs the staff view; the engine reads it as a system principal with only that scope.
 _READER = Principal(
@@ -49,6 +52,11 @@ _READER = Principal(
     role=Role.ADMIN,
     scopes=frozenset({"citizen_report:read"}),
 )
+
+
+def _lane_first(runtime: Runtime) -> float:
+    """Let the observation lane, when it runs in this process, take a batch before its delivery job does."""
+    return LANE_FALLBACK_SECONDS if runtime in _ACTIVE else 0.0
 
 
 async def on_observations(ctx: HandlerContext, event: telemetry.ObservationsReceived) -> None:
@@ -156,7 +164,7 @@ async def on_delivery_failed(ctx: HandlerContext, event: notification.DeliveryFa
 
 
 SUBSCRIPTIONS = (
-    Subscription(telemetry.ObservationsReceived, on_observations, OBSERVATIONS_HANDLER),
+    Subscription(telemetry.ObservationsReceived, on_observations, OBSERVATIONS_HANDLER, defer=_lane_first),
     Subscription(environment.IndexComputed, on_index, "alarm.evaluate_index"),
     Subscription(environment.ExceedanceDetected, on_exceedance, "alarm.exceedance_detected"),
     Subscription(environment.ExceedanceCleared, on_exceedance_cleared, "alarm.exceedance_cleared"),
@@ -187,9 +195,12 @@ class ObservationLane:
             self._cursor = int(await session.scalar(select(func.max(OutboxEvent.id))) or 0)
         self.runtime.db.on_commit(self._wake.set)
         self._task = asyncio.create_task(self._run(), name="alarm-observation-lane")
+        _ACTIVE[self.runtime] = self
 
     async def stop(self) -> None:
         """Finish the round in progress and stop."""
+        if _ACTIVE.get(self.runtime) is self:
+            del _ACTIVE[self.runtime]
         self._stopping = True
         self._wake.set()
         if self._task is not None:
@@ -254,7 +265,8 @@ class ObservationLane:
         return len(rows) == LANE_BATCH
 
 
-_LANES: WeakKeyDictionary[Runtime, ObservationLane] = WeakKeyDictionary()
+_LANES: WeakKeyDictionary[Runtime, ObservationLane] = WeakKeyDictionary()  # started by the module
+_ACTIVE: WeakKeyDictionary[Runtime, ObservationLane] = WeakKeyDictionary()  # running, however started
 
 
 async def start_lane(runtime: Runtime) -> None:
