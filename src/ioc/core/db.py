@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, MetaData, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 from .time import ensure_utc
@@ -27,6 +29,9 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A pooled PostgreSQL connection is tested before use only after sitting unused this long (see `_ping_when_idle`).
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "ioc_idle_since"
 
 
 class Base(DeclarativeBase):
@@ -76,11 +81,11 @@ class Database:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        else:
-            kwargs["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        else:
+            _ping_when_idle(self.engine)
         # A Session subclass per database, so that commit listeners never leak between databases.
         self.sync_session_class: type[Session] = type("IocSession", (Session,), {})
         self.sessionmaker = async_sessionmaker(
@@ -115,6 +120,49 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use, with a round trip only when it sat unused; replace it if it is gone.
+
+    `pool_pre_ping` tests every checkout: with asyncpg that is three round trips (BEGIN, an empty query,
+    ROLLBACK), more than a short request's own statements, for connections a busy pool used milliseconds
+    before. A connection the server or the network closed (a restart, a reset) is known closed by the driver
+    without asking, and is replaced at checkout as a failed pre-ping would be; one that sat idle is also
+    tested with a round trip, for links that died silently. One that dies silently between two close uses
+    fails its request with a disconnect error, as a request running at that moment would, and SQLAlchemy then
+    replaces every connection pooled before it.
+    """
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    @event.listens_for(sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        # A new connection has no mark: the pool clears `info` when it connects.
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None:
+            return
+        if _known_closed(record.driver_connection):
+            # As a failed pre-ping: the pool drops its older connections and checks out a new one.
+            raise exc.InvalidatePoolError("the server closed the connection")
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if not dialect.is_disconnect(error, dbapi_connection, None):
+                raise
+            raise exc.InvalidatePoolError(str(error)) from error
+
+
+def _known_closed(driver_connection: Any) -> bool:
+    """Tell whether the driver already knows its connection closed (asyncpg notices a reset when it comes)."""
+    is_closed = getattr(driver_connection, "is_closed", None)
+    return bool(is_closed()) if callable(is_closed) else False
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
