@@ -17,14 +17,9 @@ Run: `python -m bench open311 --reports 20000` (BENCH_DATABASE=postgresql for Po
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import secrets
-import socket
-import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -42,7 +37,7 @@ from ioc.modules.citizen_report.models import Photo, Report
 from ioc.modules.citizen_report.open311 import fetch_requests, parse_request_query
 from ioc.modules.citizen_report.schemas import CategoryCreate
 
-from .common import Figure, engine_choice, fresh_database
+from .common import SERVER_WORKERS, Figure, concurrently, engine_choice, fresh_database, p99_ms, served
 
 DEFAULT_REPORTS = {"postgresql": 100_000, "sqlite": 20_000}
 BATCH = 5_000
@@ -50,8 +45,6 @@ CONCURRENCY = 8
 WARM_UP = 200
 MEASURED = 3_000
 PATH = "/open311/v2/requests.json?page_size=50"
-SERVER_WORKERS = 2
-SERVER_START_SECONDS = 60.0
 CATEGORIES = 12
 DAYS = 80  # inside the default 90-day window, so the page query really has to pick the newest
 # Tây Ninh demo communes (org_unit seed) the reports are spread over, with a point inside each.
@@ -181,76 +174,12 @@ async def _measure(call: Callable[[], Awaitable[None]]) -> tuple[float, float]:
     """Run `call` WARM_UP times, then MEASURED times with CONCURRENCY workers; return (per second, p99 ms)."""
     for _ in range(WARM_UP // CONCURRENCY):
         await asyncio.gather(*(call() for _ in range(CONCURRENCY)))
-    latencies: list[float] = []
-    remaining = MEASURED
 
-    async def worker() -> None:
-        nonlocal remaining
-        while remaining > 0:
-            remaining -= 1
-            started = time.perf_counter()
-            await call()
-            latencies.append(time.perf_counter() - started)
+    async def numbered(_number: int) -> None:
+        await call()
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    elapsed = time.perf_counter() - started
-    p99 = statistics.quantiles(latencies, n=100)[98] * 1000
-    return len(latencies) / elapsed, p99
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    """Start uvicorn with SERVER_WORKERS workers on the seeded database (background work off, as here)."""
-    env = {
-        **os.environ,
-        "IOC_ENV": "test",
-        "IOC_SECRET_KEY": secrets.token_urlsafe(32),
-        "IOC_DATABASE_URL": url,
-        "IOC_MODULES": ",".join(MODULES),
-        "IOC_RUN_BACKGROUND": "false",
-        "IOC_LOG_JSON": "false",
-        "IOC_LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "-m", "uvicorn", "ioc.app:create_app", "--factory", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", str(SERVER_WORKERS), "--log-level", "warning", "--no-access-log"]
-    return subprocess.Popen(command, env=env)  # noqa: S603 - our own interpreter and fixed arguments
-
-
-def _process_tree_cpu(pid: int) -> float:
-    """Return the CPU seconds (user + system) used so far by a process and its children (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            with open(f"/proc/{current}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-            with open(f"/proc/{current}/task/{current}/children") as children:
-                pending.extend(int(child) for child in children.read().split())
-        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-            continue
-    return total
-
-
-async def _http_get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
-    """Send one keep-alive GET and read the whole answer; return its status."""
-    writer.write(request)
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    await reader.readexactly(length)
-    return status
+    rate, latencies = await concurrently(numbered, 0, MEASURED, CONCURRENCY)
+    return rate, p99_ms(latencies)
 
 
 async def _served(url: str) -> tuple[float, float, float]:
@@ -259,49 +188,20 @@ async def _served(url: str) -> tuple[float, float, float]:
     Returns requests per second, p99 in ms, and the server's CPU milliseconds per request: on a machine
     shared with other work the first two fall with the load, the third much less.
     """
-    port = _free_port()
-    server = _start_server(url, port)
     request = f"GET {PATH} HTTP/1.1\r\nHost: bench\r\nAccept: application/json\r\n\r\n".encode()
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            try:
-                _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("uvicorn did not start") from None
-                await asyncio.sleep(0.2)
-        writer.close()
-        connections = [await asyncio.open_connection("127.0.0.1", port) for _ in range(CONCURRENCY)]
-        free: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
-        for connection in connections:
-            free.put_nowait(connection)
+    async with served(url, MODULES, CONCURRENCY) as server:
 
         async def call() -> None:
-            connection = await free.get()
-            try:
-                status = await _http_get(*connection, request)
-            finally:
-                free.put_nowait(connection)
+            status, _body = await server.send(request)
             if status != 200:
                 raise AssertionError(f"the server answered {status}")
 
         for _ in range(WARM_UP):
             await call()
-        cpu_before = _process_tree_cpu(server.pid)
+        cpu_before = server.cpu_seconds()
         rate, p99 = await _measure(call)
-        cpu_ms = (_process_tree_cpu(server.pid) - cpu_before) * 1000 / (MEASURED + WARM_UP // CONCURRENCY * CONCURRENCY)
-        for _reader, writer in connections:
-            writer.close()
-        return rate, p99, cpu_ms
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / (MEASURED + WARM_UP // CONCURRENCY * CONCURRENCY)
+    return rate, p99, cpu_ms
 
 
 async def run() -> list[Figure]:

@@ -175,7 +175,9 @@ async def test_the_public_map_and_statistics_pages_show_accepted_reports_only(
     assert shown.tracking_code in page.text
     assert hidden.tracking_code not in page.text
     assert "0987654321" not in page.text
-    assert 'data-geojson-url="/api/v1/citizen-reports.geojson?"' in page.text
+    # The layer follows the view (public_map.js adds bbox and zoom); the map component itself loads nothing.
+    assert 'data-cr-layer-url="/api/v1/citizen-reports.geojson?"' in page.text
+    assert 'data-geojson-url=""' in page.text
     stats = await client.get("/phan-anh/thong-ke")
     assert stats.status_code == 200
     assert re.search(r'id="cr-stats-total".*?data-received>1<', stats.text, re.S)

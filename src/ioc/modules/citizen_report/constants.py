@@ -65,6 +65,27 @@ EXPORT_MAX_ROWS: Final = 50_000
 # must answer within 300 ms at 100,000 stored reports (the target; see bench/citizen_report.py).
 GEOJSON_MAX_FEATURES: Final = 5_000
 PICTURE_LAYER_MAX: Final = 5_000
+# Map layers aggregated on the server: below MAP_CLUSTER_MAX_ZOOM, a view of more than MAP_CLUSTER_THRESHOLD
+# reports is answered as grid cells (count and count per status), so that every report is represented. The grid
+# is the dashboard's (Web Mercator, MAP_CELLS_PER_TILE cells per 256-pixel tile side): the same clusters on the
+# public map and on the operations picture. A module does not import the dashboard (it sits tiers above), so the
+# three numbers are repeated here; a test compares them with the dashboard's.
+MAP_CLUSTER_THRESHOLD: Final = 400
+MAP_CELLS_PER_TILE: Final = 8
+MAP_CLUSTER_MAX_ZOOM: Final = 15
+MAP_MAX_ZOOM: Final = 19
+# The operations-picture layer has no zoom: beyond PICTURE_LAYER_MAX reports it answers cells of this zoom's
+# grid (about 5 km), coarser ones while there are more than PICTURE_LAYER_MAX cells. The dashboard's clusters
+# are then exact up to this zoom and no finer above it. Finer grids cost more than the layer's 300 ms at
+# 100,000 reports (zoom 12: some 10,000 cells; zoom 14: 13,000), mostly in reading the many lone reports.
+PICTURE_GRID_ZOOM: Final = 10
+# The grid's rows are computed in SQL with a cubic in latitude around this one, the middle of the province
+# (10.9-11.8 °N); exact to a ten-thousandth of a cell within 1° of it (see repository.MapGrid).
+MAP_GRID_LATITUDE: Final = 11.35
+# A view's box may span at most this many tiles of its zoom per side (a wall of screens shows about 16).
+MAP_MAX_TILES_PER_SIDE: Final = 64
+# Web Mercator is defined up to this latitude; a box beyond it is clamped.
+MERCATOR_MAX_LAT: Final = 85.05112878
 KPI_ON_TIME_DAYS: Final = 30
 STATS_DEFAULT_DAYS: Final = 90
 # Operations picture colours: targets in percent, and the overdue count that turns the tile red. Peers publish

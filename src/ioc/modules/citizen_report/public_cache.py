@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -140,6 +140,18 @@ class PublicCache:
         """Bump the version when the live feed sees a report event (written by this or another process)."""
         if message.name.startswith(EVENT_PREFIX):
             self.bump()
+
+
+def public_query_key(
+    name: str, lang: str, params: Iterable[tuple[str, str]], normalised: Collection[str], value: Hashable
+) -> Hashable:
+    """Return the key of a public read: its query sorted, the `normalised` parameters replaced by their read `value`.
+
+    The map layer reads `bbox` and `zoom` into a box snapped to the zoom's tiles: every pan inside the same tiles
+    gives the same key, where the raw parameters would give one key per pixel.
+    """
+    kept = tuple(sorted((key, item) for key, item in params if key not in normalised))
+    return (name, lang, kept, value)
 
 
 _CACHES: weakref.WeakKeyDictionary[Any, PublicCache] = weakref.WeakKeyDictionary()

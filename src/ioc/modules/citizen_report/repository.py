@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -10,9 +11,12 @@ from typing import Any, Final, NamedTuple
 from sqlalchemy import (
     ColumnElement,
     Insert,
+    Integer,
+    Select,
     Table,
     and_,
     bindparam,
+    cast,
     delete,
     func,
     insert,
@@ -86,11 +90,35 @@ def _number_statement(dialect: str) -> Any:
     )
 
 
-# PostgreSQL: the report's id is drawn from its own sequence together with the number, so that every row of the
-# submission can be built before anything is inserted, and inserted in one statement (see `insert_intake`).
-_NUMBER_AND_ID: Final = _number_statement("postgresql").returning(
-    func.nextval(func.pg_get_serial_sequence(Report.__tablename__, "id"))
-)
+def _number_and_id_statement() -> Any:
+    """Return PostgreSQL's number draw: the counter's upsert, committed without waiting for the disk.
+
+    Run in a transaction of its own (see `draw_tracking_number`), its commit waited for the WAL flush while
+    still holding the counter row, so concurrent submissions drew their numbers one disk flush after another.
+    `synchronous_commit` off for this transaction alone (set_config with is_local, read at its commit) drops
+    that wait and loses nothing that matters: the submission's own commit, later in the log, flushes the log
+    up to itself and so the draw with it. A crash can only forget a draw that no stored report holds.
+    """
+    commit_async = select(func.set_config("synchronous_commit", "off", true()).label("setting")).subquery()
+    row = (
+        select(bindparam("year", type_=Integer), literal(1, Integer))
+        .select_from(commit_async)
+        # Also settles the grammar: an INSERT .. SELECT .. FROM before ON CONFLICT wants a WHERE.
+        .where(commit_async.c.setting.is_not(None))
+    )
+    return (
+        pg_insert(TrackingSequence)
+        .from_select(["year", "last_value"], row)
+        .on_conflict_do_update(
+            index_elements=[TrackingSequence.year], set_={"last_value": TrackingSequence.last_value + 1}
+        )
+        # The report's id is drawn from its own sequence together with the number, so that every row of the
+        # submission can be built before anything is inserted, and inserted in one statement (`insert_intake`).
+        .returning(TrackingSequence.last_value, func.nextval(func.pg_get_serial_sequence(Report.__tablename__, "id")))
+    )
+
+
+_NUMBER_AND_ID: Final = _number_and_id_statement()
 
 
 async def next_tracking_number(session: AsyncSession, year: int) -> int:
@@ -100,7 +128,7 @@ async def next_tracking_number(session: AsyncSession, year: int) -> int:
 
 
 async def draw_tracking_number(connection: AsyncConnection, year: int) -> tuple[int, int]:
-    """Hand out the next number of a year and a new report id, on a PostgreSQL connection of its own."""
+    """Hand out a year's next number and a new report id on an autocommit connection (`_number_and_id_statement`)."""
     number, report_id = (await connection.execute(_NUMBER_AND_ID, {"year": year})).one()
     return int(number), int(report_id)
 
@@ -348,7 +376,7 @@ class NearbyReport(NamedTuple):
     accepted_at: datetime | None
 
 
-def _hits_and_near_statement() -> Any:
+def _hits_and_near_statement(*, accepted_only: bool) -> Any:
     hits = (
         select(func.count().label("hits"), func.min(RateHit.at).label("oldest"))
         .where(RateHit.client_key == bindparam("client_key"), RateHit.at >= bindparam("since"))
@@ -369,6 +397,8 @@ def _hits_and_near_statement() -> Any:
             Report.status.in_([s.value for s in OPEN_STATUSES]),
             Report.lat.between(bindparam("min_lat"), bindparam("max_lat")),
             Report.lon.between(bindparam("min_lon"), bindparam("max_lon")),
+            # The public is shown accepted reports only: the others need not leave the database.
+            *([Report.accepted_at.is_not(None)] if accepted_only else []),
         )
         .order_by(Report.created_at.desc())
         .limit(bindparam("limit"))
@@ -382,8 +412,8 @@ def _hits_and_near_statement() -> Any:
     )
 
 
-# Built once: every submission from the public runs it.
-_HITS_AND_NEAR: Final = _hits_and_near_statement()
+# Built once (for staff, and for the public): every submission from the public runs it.
+_HITS_AND_NEAR: Final = {flag: _hits_and_near_statement(accepted_only=flag) for flag in (False, True)}
 
 
 async def rate_hits_and_reports_near(
@@ -393,11 +423,13 @@ async def rate_hits_and_reports_near(
     category_id: int,
     box: tuple[float, float, float, float],
     *,
+    accepted_only: bool,
     limit: int = NEARBY_SCAN_LIMIT,
 ) -> tuple[int, datetime | None, list[Any]]:
     """Return how many submissions a client made since a moment, the oldest of them, and `reports_near`.
 
-    One round trip for both: every submission from the public needs the two answers.
+    One round trip for both: every submission from the public needs the two answers. `accepted_only` leaves
+    out the reports the caller may not see (the public's), which would only be dropped afterwards.
     """
     min_lat, min_lon, max_lat, max_lon = box
     params = {
@@ -410,7 +442,7 @@ async def rate_hits_and_reports_near(
         "max_lon": max_lon,
         "limit": limit,
     }
-    rows = (await session.execute(_HITS_AND_NEAR, params)).all()
+    rows = (await session.execute(_HITS_AND_NEAR[accepted_only], params)).all()
     near = [NearbyReport(*row[2:]) for row in rows if row.id is not None]
     return int(rows[0].hits or 0), rows[0].oldest, near
 
@@ -463,8 +495,10 @@ async def purge_rate_hits(session: AsyncSession, before: datetime) -> int:
 # Publication, statistics, KPIs
 
 
-async def public_points(session: AsyncSession, filters: ReportFilters, now: datetime, limit: int) -> Sequence[Any]:
-    """Return (code, category, status, unit, created, lat, lon) of public reports, newest first."""
+async def public_points(
+    session: AsyncSession, filters: ReportFilters, now: datetime, limit: int, box: MapBox | None = None
+) -> Sequence[Any]:
+    """Return (code, category, status, unit, created, lat, lon) of public reports (inside a box), newest first."""
     stmt = (
         select(
             Report.tracking_code,
@@ -475,11 +509,168 @@ async def public_points(session: AsyncSession, filters: ReportFilters, now: date
             Report.lat,
             Report.lon,
         )
-        .where(published(), *_filter_conditions(filters, now))
+        .where(published(), *_filter_conditions(filters, now), *_in_box(box))
         .order_by(Report.created_at.desc(), Report.id.desc())
         .limit(limit)
     )
     return (await session.execute(stmt)).all()
+
+
+async def count_public(session: AsyncSession, filters: ReportFilters, now: datetime, box: MapBox | None = None) -> int:
+    """Count the public reports matching the filters (inside a box)."""
+    stmt = select(func.count()).where(published(), *_filter_conditions(filters, now), *_in_box(box))
+    return int(await session.scalar(stmt) or 0)
+
+
+# Map layers aggregated in SQL: reports binned on the dashboard's Web Mercator grid
+
+
+class MapBox(NamedTuple):
+    """A bounding box in degrees (WGS 84), in the order of GeoJSON and of the `bbox` query parameter."""
+
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+
+@dataclass(frozen=True)
+class MapGrid:
+    """The Web Mercator grid of a zoom, as coefficients that bin a report with + and * only.
+
+    SQLite may be built without log and tan, so the row of a cell comes from a cubic in latitude around `lat0`
+    (the Taylor series of the Mercator projection). Within 1° of `lat0` (the province is 0.9° tall) the error
+    is below 1e-9 of the world's side, a ten-thousandth of a cell at zoom 14: a report changes cell only when it
+    lies that close to an edge. Columns are linear in longitude, hence exact. `cell` is the same formula in Python.
+    """
+
+    zoom: int
+    cells: int  # cells per side of the world square
+    lat0: float
+    row: tuple[float, float, float, float]  # row = c0 + d (c1 + d (c2 + d c3)), d = lat - lat0 in degrees
+
+    @classmethod
+    def at(cls, zoom: int, cells_per_tile: int, lat0: float) -> MapGrid:
+        """Return the grid of a zoom with `cells_per_tile` cells per tile side, expanded around `lat0`."""
+        cells = (2**zoom) * cells_per_tile
+        phi = math.radians(lat0)
+        sec, tan = 1.0 / math.cos(phi), math.tan(phi)
+        # Mercator's y = 1/2 - asinh(tan φ) / 2π; the derivatives of asinh(tan φ) are sec φ, sec φ tan φ and
+        # sec φ (sec² φ + tan² φ); d is in degrees, hence the powers of π/180.
+        scale = cells / (2.0 * math.pi)
+        per_degree = math.pi / 180.0
+        return cls(
+            zoom,
+            cells,
+            lat0,
+            (
+                cells / 2.0 - scale * math.asinh(tan),
+                -scale * sec * per_degree,
+                -scale * sec * tan * per_degree**2 / 2.0,
+                -scale * sec * (sec * sec + tan * tan) * per_degree**3 / 6.0,
+            ),
+        )
+
+    def cell(self, lon: float, lat: float) -> tuple[int, int]:
+        """Return the (column, row) the SQL gives a point."""
+        c0, c1, c2, c3 = self.row
+        d = lat - self.lat0
+        return math.floor((lon + 180.0) * (self.cells / 360.0)), math.floor(c0 + d * (c1 + d * (c2 + d * c3)))
+
+
+class CellRow(NamedTuple):
+    """The reports of one status in one grid cell; the report's own columns when it is the only one."""
+
+    column: int
+    row: int
+    status: str
+    reports: int
+    lat: float
+    lon: float
+    id: int | None
+    tracking_code: str | None
+    category_code: str | None
+    unit_code: str | None
+    created_at: datetime | None
+
+
+def _in_box(box: MapBox | None) -> list[ColumnElement[bool]]:
+    if box is None:
+        return []
+    return [Report.lon.between(box.min_lon, box.max_lon), Report.lat.between(box.min_lat, box.max_lat)]
+
+
+def _grid_cell(grid: MapGrid, dialect: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    c0, c1, c2, c3 = grid.row
+    d = Report.lat - grid.lat0
+    column = (Report.lon + 180.0) * (grid.cells / 360.0)
+    row = c0 + d * (c1 + d * (c2 + d * c3))
+    if dialect == "postgresql":
+        return func.floor(column), func.floor(row)
+    # SQLite has floor() only when built with its math functions; CAST truncates toward zero, which is the floor
+    # of these values: both are positive for every longitude above -180° and latitude below 85°.
+    return cast(column, Integer), cast(row, Integer)
+
+
+def _cells_statement(grid: MapGrid, conditions: Sequence[ColumnElement[bool]], dialect: str) -> Select[Any]:
+    column, row = _grid_cell(grid, dialect)
+    binned = (
+        select(column.label("cx"), row.label("cy"), Report.id, Report.status, Report.lat, Report.lon)
+        .where(*conditions)
+        .subquery()
+    )
+    # Grouped in a subquery: PostgreSQL would not see the expressions of SELECT and GROUP BY as the same, each
+    # with its own parameters. One row per cell and status, so that a cell's colour comes with its count.
+    cells = (
+        select(
+            binned.c.cx,
+            binned.c.cy,
+            binned.c.status,
+            func.count().label("n"),
+            func.avg(binned.c.lat).label("lat"),
+            func.avg(binned.c.lon).label("lon"),
+            func.min(binned.c.id).label("first_id"),
+        )
+        .group_by(binned.c.cx, binned.c.cy, binned.c.status)
+        .subquery()
+    )
+    # A report alone in its cell is shown as itself: its columns come by primary key, for those rows only.
+    alone = Report.__table__.alias("alone")
+    return select(
+        cells.c.cx,
+        cells.c.cy,
+        cells.c.status,
+        cells.c.n,
+        cells.c.lat,
+        cells.c.lon,
+        alone.c.id,
+        alone.c.tracking_code,
+        alone.c.category_code,
+        alone.c.unit_code,
+        alone.c.created_at,
+    ).outerjoin(alone, and_(alone.c.id == cells.c.first_id, cells.c.n == 1))
+
+
+async def _cells(session: AsyncSession, stmt: Select[Any]) -> list[CellRow]:
+    return [
+        CellRow(int(cx), int(cy), status, int(n), float(lat), float(lon), *rest)
+        for cx, cy, status, n, lat, lon, *rest in (await session.execute(stmt)).all()
+    ]
+
+
+def public_cells_statement(
+    filters: ReportFilters, now: datetime, grid: MapGrid, box: MapBox | None, dialect: str
+) -> Select[Any]:
+    """Return the query of `public_cells` (the benchmark runs it on the bare engine too)."""
+    return _cells_statement(grid, [published(), *_filter_conditions(filters, now), *_in_box(box)], dialect)
+
+
+async def public_cells(
+    session: AsyncSession, filters: ReportFilters, now: datetime, grid: MapGrid, box: MapBox | None = None
+) -> list[CellRow]:
+    """Return the public reports matching the filters (inside a box) counted per grid cell and status."""
+    dialect = session.get_bind().dialect.name
+    return await _cells(session, public_cells_statement(filters, now, grid, box, dialect))
 
 
 STATS_COLUMNS = {
@@ -597,18 +788,33 @@ async def picture_points(
     session: AsyncSession, since: datetime, unit_codes: Sequence[str] | None, limit: int
 ) -> Sequence[Any]:
     """Return (id, code, status, category, lat, lon) of public reports still open or updated since a moment."""
-    open_values = [s.value for s in OPEN_STATUSES]
     stmt = (
         select(Report.id, Report.tracking_code, Report.status, Report.category_code, Report.lat, Report.lon)
-        .where(
-            published(),
-            or_(Report.status.in_(open_values), Report.updated_at >= since),
-            *_in_units(unit_codes),
-        )
+        .where(*_picture_conditions(since, unit_codes))
         .order_by(Report.updated_at.desc())
         .limit(limit)
     )
     return (await session.execute(stmt)).all()
+
+
+def _picture_conditions(since: datetime, unit_codes: Sequence[str] | None) -> list[ColumnElement[bool]]:
+    open_values = [s.value for s in OPEN_STATUSES]
+    return [published(), or_(Report.status.in_(open_values), Report.updated_at >= since), *_in_units(unit_codes)]
+
+
+def picture_cells_statement(
+    since: datetime, unit_codes: Sequence[str] | None, grid: MapGrid, dialect: str
+) -> Select[Any]:
+    """Return the query of `picture_cells` (the benchmark runs it on the bare engine too)."""
+    return _cells_statement(grid, _picture_conditions(since, unit_codes), dialect)
+
+
+async def picture_cells(
+    session: AsyncSession, since: datetime, unit_codes: Sequence[str] | None, grid: MapGrid
+) -> list[CellRow]:
+    """Return the reports of `picture_points` (all of them) counted per grid cell and status."""
+    dialect = session.get_bind().dialect.name
+    return await _cells(session, picture_cells_statement(since, unit_codes, grid, dialect))
 
 
 async def seeded_count(session: AsyncSession) -> int:

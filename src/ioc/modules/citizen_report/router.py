@@ -49,7 +49,7 @@ from .deps import report_filters, require_admin, require_approve, require_handle
 from .exceptions import SubmissionRateLimited
 from .models import Report
 from .photos import MediaStore, PhotoUpload
-from .public_cache import cache_for
+from .public_cache import cache_for, public_query_key
 from .schemas import (
     AssignInput,
     CategoryCreate,
@@ -341,19 +341,36 @@ async def public_reports(
 async def reports_geojson(
     request: Request,
     filters: ReportFilters = Depends(report_filters),
+    bbox: str | None = Query(
+        None,
+        description="khung nhìn / view: minLon,minLat,maxLon,maxLat (WGS 84)",
+        examples=["106.0,11.2,106.3,11.45"],
+    ),
+    zoom: str | None = Query(
+        None,
+        description="mức thu phóng 0-19, để gom cụm / zoom 0-19, for clustering (integer)",
+        examples=["9"],
+    ),
     session: AsyncSession = Depends(db_session),
 ) -> Response:
-    """Return accepted reports as GeoJSON points rounded to about 10 m (the same for everyone unless `mine`)."""
+    """Return accepted reports as GeoJSON: points rounded to about 10 m, or grid clusters of a zoomed-out view.
+
+    The same for everyone unless `mine`. With `zoom` (and `bbox`), a view of many reports below street level
+    is answered as grid cells with their count and count per status, so that every report is represented.
+    """
     lang = _lang(request)
+    view = service.map_view(bbox, zoom)
     if filters.agency_id is not None:
-        return JSONResponse(await service.geojson(session, filters, lang), media_type="application/geo+json")
+        body = await service.geojson(session, filters, lang, view)
+        return JSONResponse(body, media_type="application/geo+json")
     cache = cache_for(_runtime(request))
-    key = ("geojson", lang, tuple(sorted(request.query_params.multi_items())))
+    # The box is the one snapped to the zoom's tiles: nearby views of a pan share one answer.
+    key = public_query_key("geojson", lang, request.query_params.multi_items(), ("bbox", "zoom"), view)
     hit = cache.get(key)
     if hit is not None:
         return Response(hit.body, media_type=hit.media_type)
     version = cache.version
-    response = JSONResponse(await service.geojson(session, filters, lang), media_type="application/geo+json")
+    response = JSONResponse(await service.geojson(session, filters, lang, view), media_type="application/geo+json")
     cache.put(key, version, bytes(response.body), 200, "application/geo+json", {})
     return response
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.core import audit
-from ioc.core.errors import Forbidden, IocError, NotFound, ValidationFailed
+from ioc.core.errors import BadRequest, Forbidden, IocError, NotFound, ValidationFailed
 from ioc.core.events import record_event
 from ioc.core.http import Page, PageParams
 from ioc.core.jobs import JobStatus, cancel_job, schedule_job
@@ -43,9 +43,17 @@ from .constants import (
     GEOJSON_MAX_FEATURES,
     INBOX_PATH,
     KPI_ON_TIME_DAYS,
+    MAP_CELLS_PER_TILE,
+    MAP_CLUSTER_MAX_ZOOM,
+    MAP_CLUSTER_THRESHOLD,
+    MAP_GRID_LATITUDE,
+    MAP_MAX_TILES_PER_SIDE,
+    MAP_MAX_ZOOM,
     MAX_PHOTOS,
+    MERCATOR_MAX_LAT,
     METRES_PER_DEGREE_LAT,
     OPEN_STATUSES,
+    PICTURE_GRID_ZOOM,
     PICTURE_LAYER_MAX,
     PICTURE_ON_TIME_TARGET,
     PICTURE_OVERDUE_CRITICAL,
@@ -825,10 +833,11 @@ async def photo_location(upload: PhotoUpload) -> LocationSuggestion | None:
 async def _draw_tracking_number(session: AsyncSession, runtime: Runtime, year: int) -> tuple[int, int | None]:
     """Draw the year's next report number, and on PostgreSQL the new report's id (None: the insert numbers it).
 
-    On PostgreSQL in a transaction of its own, committed at once: inside the submission's transaction the
-    counter row would stay locked until its commit, and concurrent submissions would queue behind each
-    other's whole commit. The price is a skipped number when a submission fails after this point (storing
-    its photo files or the commit), as with a database sequence. SQLite has one writer at a time anyway.
+    On PostgreSQL in a transaction of its own, committed at once without waiting for the disk (see
+    `repository.draw_tracking_number`): inside the submission's transaction the counter row would stay locked
+    until its commit, and concurrent submissions would queue behind each other's whole commit. The price is a
+    skipped number when a submission fails after this point (storing its photo files or the commit), as with a
+    database sequence. SQLite has one writer at a time anyway.
     """
     if session.get_bind().dialect.name != "postgresql":
         return await repository.next_tracking_number(session, year), None
@@ -948,6 +957,7 @@ async def submit(
             now - RATE_LIMIT_WINDOW,
             category.id,
             bounding_box(data.lat, data.lon, DUPLICATE_RADIUS_M),
+            accepted_only=not staff,
         )
         _refuse_over_limit(count, oldest, now)
     processed = await process_uploads(uploads)
@@ -1861,38 +1871,215 @@ async def public_list(
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
-async def geojson(session: AsyncSession, filters: ReportFilters, lang: str = "vi") -> dict[str, Any]:
-    """Return accepted reports as a GeoJSON FeatureCollection (no personal data, points rounded to ~10 m)."""
+# Map layers: every matching report, as points or, in a zoomed-out view of many, as grid cells
+
+
+@dataclass(frozen=True)
+class MapView:
+    """What a map shows: its zoom and its bounding box, snapped outward to the zoom's tiles (both optional)."""
+
+    zoom: int | None = None
+    box: repository.MapBox | None = None
+
+
+# Four numbers of a view's box: longer text is not one.
+MAX_BBOX_CHARS = 200
+
+
+def _bad_view(message_vi: str, message_en: str, field: str) -> BadRequest:
+    return BadRequest(message_vi, message_en, field=field)
+
+
+def _mercator_x(lon: float) -> float:
+    return (lon + 180.0) / 360.0
+
+
+def _mercator_y(lat: float) -> float:
+    lat = max(-MERCATOR_MAX_LAT, min(MERCATOR_MAX_LAT, lat))
+    return 0.5 - math.asinh(math.tan(math.radians(lat))) / (2.0 * math.pi)
+
+
+def _tile_lat(row: int, tiles: int) -> float:
+    return math.degrees(math.atan(math.sinh(math.pi * (1.0 - 2.0 * row / tiles))))
+
+
+def _snapped(box: repository.MapBox, zoom: int | None) -> repository.MapBox:
+    """Widen a box to whole tiles of the zoom (to a thousandth of a degree without one).
+
+    Nearby views then ask the same question, which the public read cache answers; and whole tiles hold whole
+    cells, so that a cluster at the edge of the view counts every report of its cell.
+    """
+    if zoom is None:
+        step = 1000
+        return repository.MapBox(
+            math.floor(box.min_lon * step) / step,
+            math.floor(box.min_lat * step) / step,
+            math.ceil(box.max_lon * step) / step,
+            math.ceil(box.max_lat * step) / step,
+        )
+    tiles = 2**zoom
+    west = math.floor(_mercator_x(box.min_lon) * tiles)
+    east = max(west + 1, math.ceil(_mercator_x(box.max_lon) * tiles))
+    north = math.floor(_mercator_y(box.max_lat) * tiles)
+    south = max(north + 1, math.ceil(_mercator_y(box.min_lat) * tiles))
+    return repository.MapBox(
+        west / tiles * 360.0 - 180.0,
+        -90.0 if south >= tiles else _tile_lat(south, tiles),
+        min(east, tiles) / tiles * 360.0 - 180.0,
+        90.0 if north <= 0 else _tile_lat(north, tiles),
+    )
+
+
+def map_view(bbox: str | None, zoom: str | None) -> MapView:
+    """Read `bbox=minLon,minLat,maxLon,maxLat` and `zoom` of a map request; 400 when either is malformed."""
+    level: int | None = None
+    if zoom is not None and zoom.strip():
+        try:
+            level = int(zoom.strip())
+        except ValueError:
+            level = -1
+        if not 0 <= level <= MAP_MAX_ZOOM:
+            raise _bad_view(
+                f"Mức thu phóng (zoom) phải là số nguyên từ 0 đến {MAP_MAX_ZOOM}.",
+                f"The zoom must be a whole number from 0 to {MAP_MAX_ZOOM}.",
+                "zoom",
+            )
+    if bbox is None or not bbox.strip():
+        return MapView(level, None)
+    parts = bbox.split(",")
+    try:
+        values = [float(part) for part in parts] if len(parts) == 4 and len(bbox) <= MAX_BBOX_CHARS else []
+    except ValueError:
+        values = []
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise _bad_view(
+            "Khung nhìn (bbox) phải gồm 4 số: kinh độ nhỏ nhất, vĩ độ nhỏ nhất, kinh độ lớn nhất, vĩ độ lớn nhất.",
+            "The bbox must be four numbers: minimum longitude, minimum latitude, maximum longitude, maximum latitude.",
+            "bbox",
+        )
+    box = repository.MapBox(*values)
+    if not (-180.0 <= box.min_lon < box.max_lon <= 180.0 and -90.0 <= box.min_lat < box.max_lat <= 90.0):
+        raise _bad_view(
+            "Khung nhìn (bbox) không hợp lệ: kinh độ trong [-180, 180], vĩ độ trong [-90, 90], giá trị nhỏ trước lớn.",
+            "The bbox is out of range: longitudes in [-180, 180], latitudes in [-90, 90], minimum before maximum.",
+            "bbox",
+        )
+    snapped = _snapped(box, level)
+    if level is not None:
+        tiles = 2**level
+        wide = (_mercator_x(snapped.max_lon) - _mercator_x(snapped.min_lon)) * tiles
+        tall = (_mercator_y(snapped.min_lat) - _mercator_y(snapped.max_lat)) * tiles
+        # A screen shows a few tiles per side; a box far larger than that is not a view of this zoom.
+        if max(wide, tall) > MAP_MAX_TILES_PER_SIDE + 1e-6:
+            raise _bad_view(
+                f"Khung nhìn (bbox) quá lớn so với mức thu phóng {level}: hãy thu nhỏ bản đồ.",
+                f"The bbox is too large for zoom {level}: zoom out.",
+                "bbox",
+            )
+    return MapView(level, snapped)
+
+
+def _public_feature(
+    row: Sequence[Any], category_names: dict[str, str], status_labels: dict[str, str]
+) -> dict[str, Any]:
+    code, category_code, status, unit_code, created_at, lat, lon = row
+    category_name = category_names.get(category_code, category_code)
+    decimals = PUBLIC_COORD_DECIMALS
+    return {
+        "type": "Feature",
+        "id": code,
+        "geometry": {"type": "Point", "coordinates": [round(lon, decimals), round(lat, decimals)]},
+        "properties": {
+            "tracking_code": code,
+            "name": f"{code} · {category_name}",
+            "code": code,
+            "category_code": category_code,
+            "category_name": category_name,
+            "status": status,
+            "status_label": status_labels.get(status, status),
+            "unit_code": unit_code,
+            "created_at": ensure_utc(created_at).isoformat(),
+            "url": f"{PUBLIC_FORM_PATH}/{code}",
+        },
+    }
+
+
+def _cell_groups(cells: Iterable[repository.CellRow]) -> list[list[repository.CellRow]]:
+    """Group the per-status rows of the grid by cell, north-west first (a stable order for caches and tests)."""
+    groups: dict[tuple[int, int], list[repository.CellRow]] = {}
+    for cell in cells:
+        groups.setdefault((cell.row, cell.column), []).append(cell)
+    return [groups[key] for key in sorted(groups)]
+
+
+def _centre(members: Sequence[repository.CellRow]) -> tuple[float, float, int]:
+    """Return the (lon, lat) mean of the reports of some rows, and how many they are."""
+    total = sum(m.reports for m in members)
+    lon = sum(m.lon * m.reports for m in members) / total
+    lat = sum(m.lat * m.reports for m in members) / total
+    return round(lon, PUBLIC_COORD_DECIMALS), round(lat, PUBLIC_COORD_DECIMALS), total
+
+
+def _public_cluster(members: Sequence[repository.CellRow], lang: str) -> dict[str, Any]:
+    lon, lat, total = _centre(members)
+    groups = {m.status: m.reports for m in sorted(members, key=lambda m: (-m.reports, m.status))}
+    name = f"{total:,} reports" if lang == "en" else f"{total:,} phản ánh".replace(",", ".")
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {"cluster": True, "count": total, "name": name, "group": "status", "groups": groups},
+    }
+
+
+async def geojson(
+    session: AsyncSession, filters: ReportFilters, lang: str = "vi", view: MapView | None = None
+) -> dict[str, Any]:
+    """Return accepted reports as GeoJSON (no personal data): points rounded to ~10 m, or grid cells with counts.
+
+    Without a zoom, or at street level, the answer is the newest points (inside the box), at most
+    GEOJSON_MAX_FEATURES; `truncated` then asks the map to zoom in. A zoomed-out view of more than
+    MAP_CLUSTER_THRESHOLD reports is answered as the dashboard's grid cells, each with its count and its count
+    per status, so that every matching report is represented; `count` is how many reports the answer stands for.
+    """
+    view = view or MapView()
     public_filters = filters.model_copy(update={"q": None})
-    rows = await repository.public_points(session, public_filters, utc_now(), GEOJSON_MAX_FEATURES)
+    now = utc_now()
     names = await repository.category_names(session)
     # Labels are looked up once per call, not once per feature: the layer may hold thousands of points.
     category_names = {code: _category_name(names, code, lang) for code in names}
     status_labels = {status.value: status_label(status.value, lang) for status in ReportStatus}
-    decimals = PUBLIC_COORD_DECIMALS
-    features = []
-    for code, category_code, status, unit_code, created_at, lat, lon in rows:
-        category_name = category_names.get(category_code, category_code)
-        features.append(
-            {
-                "type": "Feature",
-                "id": code,
-                "geometry": {"type": "Point", "coordinates": [round(lon, decimals), round(lat, decimals)]},
-                "properties": {
-                    "tracking_code": code,
-                    "name": f"{code} · {category_name}",
-                    "code": code,
-                    "category_code": category_code,
-                    "category_name": category_name,
-                    "status": status,
-                    "status_label": status_labels.get(status, status),
-                    "unit_code": unit_code,
-                    "created_at": ensure_utc(created_at).isoformat(),
-                    "url": f"{PUBLIC_FORM_PATH}/{code}",
-                },
+    collection: dict[str, Any] = {"type": "FeatureCollection"}
+    if view.box is not None:
+        collection["bbox"] = [round(value, 6) for value in view.box]
+    if view.zoom is not None:
+        collection["zoom"] = view.zoom
+    if view.zoom is not None and view.zoom < MAP_CLUSTER_MAX_ZOOM:
+        grid = repository.MapGrid.at(view.zoom, MAP_CELLS_PER_TILE, MAP_GRID_LATITUDE)
+        cells = await repository.public_cells(session, public_filters, now, grid, view.box)
+        total = sum(cell.reports for cell in cells)
+        if total > MAP_CLUSTER_THRESHOLD:
+            clustered: list[dict[str, Any]] = []
+            for members in _cell_groups(cells):
+                alone = members[0]
+                if len(members) == 1 and alone.reports == 1 and alone.tracking_code is not None:
+                    row = (alone.tracking_code, alone.category_code, alone.status, alone.unit_code)
+                    point = (*row, alone.created_at, alone.lat, alone.lon)
+                    clustered.append(_public_feature(point, category_names, status_labels))
+                else:
+                    clustered.append(_public_cluster(members, lang))
+            present = {cell.status for cell in cells}
+            return collection | {
+                "features": clustered,
+                "count": total,
+                "clustered": True,
+                "truncated": False,
+                "status_labels": {s: label for s, label in status_labels.items() if s in present},
             }
-        )
-    return {"type": "FeatureCollection", "features": features, "truncated": len(features) >= GEOJSON_MAX_FEATURES}
+    rows = await repository.public_points(session, public_filters, now, GEOJSON_MAX_FEATURES + 1, view.box)
+    truncated = len(rows) > GEOJSON_MAX_FEATURES
+    features = [_public_feature(row, category_names, status_labels) for row in rows[:GEOJSON_MAX_FEATURES]]
+    count = await repository.count_public(session, public_filters, now, view.box) if truncated else len(features)
+    return collection | {"features": features, "count": count, "clustered": False, "truncated": truncated}
 
 
 async def photo_file(
@@ -2073,20 +2260,69 @@ async def picture_satisfaction(ctx: PictureContext) -> KpiValue:
 
 
 async def picture_layer(ctx: PictureContext) -> dict[str, Any]:
-    """Return public reports (open, or changed in the last 30 days) as compact GeoJSON points, no personal data."""
+    """Return public reports (open, or changed in the last 30 days) as compact GeoJSON, no personal data.
+
+    Up to PICTURE_LAYER_MAX reports come as points; beyond, as grid cells per status with their `count`, which
+    the dashboard's clustering weighs and colours like points, so that no report is left out.
+    """
     units = await _picture_units(ctx)
     since = ctx.now - timedelta(days=KPI_ON_TIME_DAYS)
-    rows = await repository.picture_points(ctx.session, since, units, PICTURE_LAYER_MAX)
+    rows = await repository.picture_points(ctx.session, since, units, PICTURE_LAYER_MAX + 1)
+    if len(rows) > PICTURE_LAYER_MAX:
+        grid = repository.MapGrid.at(PICTURE_GRID_ZOOM, MAP_CELLS_PER_TILE, MAP_GRID_LATITUDE)
+        cells = await repository.picture_cells(ctx.session, since, units, grid)
+        features = [_picture_cell(members) for members in _coarsened(cells, PICTURE_LAYER_MAX)]
+        return {"type": "FeatureCollection", "features": features, "truncated": False, "aggregated": True}
+    features = [_picture_point(*row) for row in rows]
+    return {"type": "FeatureCollection", "features": features, "truncated": False}
+
+
+def _picture_point(report_id: int, code: str, status: str, category: str, lat: float, lon: float) -> dict[str, Any]:
     decimals = PUBLIC_COORD_DECIMALS
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(lon, decimals), round(lat, decimals)]},
-            "properties": {"id": report_id, "code": code, "status": status, "category": category},
-        }
-        for report_id, code, status, category, lat, lon in rows
-    ]
-    return {"type": "FeatureCollection", "features": features, "truncated": len(features) >= PICTURE_LAYER_MAX}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [round(lon, decimals), round(lat, decimals)]},
+        "properties": {"id": report_id, "code": code, "status": status, "category": category},
+    }
+
+
+def _coarsened(cells: list[repository.CellRow], limit: int) -> list[list[repository.CellRow]]:
+    """Merge cells into their parents (a zoom out: half as many per side) until at most `limit` remain.
+
+    Returns the rows of each remaining (cell, status); cells of a grid nest in those of the zoom below, so the
+    dashboard, which clusters on the same grid, gets the same clusters as from the reports themselves.
+    """
+    groups: dict[tuple[int, int, str], list[repository.CellRow]] = {}
+    for cell in cells:
+        groups.setdefault((cell.column, cell.row, cell.status), []).append(cell)
+    while len(groups) > limit:
+        parents: dict[tuple[int, int, str], list[repository.CellRow]] = {}
+        for (column, row, status), members in groups.items():
+            parents.setdefault((column >> 1, row >> 1, status), []).extend(members)
+        if len(parents) == len(groups):
+            break
+        groups = parents
+    return [groups[key] for key in sorted(groups, key=lambda k: (k[1], k[0], k[2]))]
+
+
+def _picture_cell(members: Sequence[repository.CellRow]) -> dict[str, Any]:
+    alone = members[0]
+    if len(members) == 1 and alone.reports == 1 and alone.id is not None:
+        return _picture_point(
+            alone.id, alone.tracking_code or "", alone.status, alone.category_code or "", alone.lat, alone.lon
+        )
+    lon, lat, total = _centre(members)
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {
+            "cluster": True,
+            "count": total,
+            "status": alone.status,
+            "group": "status",
+            "groups": {alone.status: total},
+        },
+    }
 
 
 # What a viewer may do next (the staff detail page shows one button per action)

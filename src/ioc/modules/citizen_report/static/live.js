@@ -4,7 +4,7 @@
 // The page marks what to refresh:
 //   data-cr-live="name,name,…"      the events to follow (on the element holding the other attributes)
 //   data-cr-live-parts="#id,#id"     parts replaced by their new version
-//   data-cr-live-map="#map-id"       a map (map.js) whose GeoJSON layer is fetched again
+//   data-cr-live-map="#map-id"       a map (map.js) whose GeoJSON layer is fetched again (or its crRefresh())
 //   data-cr-live-updated="text"      announced to screen readers after a refresh
 //   data-cr-live-pending="text"      shown instead of refreshing while the user is choosing rows (inbox)
 import { onLive } from "/static/js/shell.js";
@@ -79,6 +79,11 @@ document.addEventListener("ioc:map-ready", ({ target, detail }) => {
 
 async function refreshMap(selector) {
   const element = document.querySelector(selector);
+  // A map whose layer follows the view (public_map.js) fetches it again itself, for the view it shows.
+  if (element && typeof element.crRefresh === "function") {
+    await element.crRefresh();
+    return;
+  }
   const layer = layers.get(selector);
   if (!element || !layer || !element.dataset.geojsonUrl) {
     return;
