@@ -82,15 +82,20 @@ async def _publish(prefix: str, rate: int, seconds: float) -> dict[str, Any]:
     publisher = await RawPublisher.connect(MQTT_HOST, MQTT_PORT, f"ioc-bench-pub-{uuid.uuid4().hex[:8]}")
     topics = [f"{prefix}/{_station(n)}" for n in range(STATIONS)]
     groups = [ORDINARY_KEYS[i : i + READINGS_PER_MESSAGE] for i in range(0, len(ORDINARY_KEYS), READINGS_PER_MESSAGE)]
-    # Each message its own millisecond, in the recent past: no reading replaces another.
-    base_ms = int(time.time() * 1000) - int(seconds * 1000) - 120_000
+    # A station's messages follow the clock, as real sensors' do (each its own millisecond, so no reading
+    # replaces another): the n-th message of a station is stamped n × (stations / rate) seconds after the start.
+    # (Readings stamped minutes apart in one batch make the evaluation read every reading in between: see
+    # docs/modules/alarm.md.)
+    step_ms = max(1, STATIONS * 1000 // max(1, rate))
+    base_ms = int(time.time() * 1000)
     probes: dict[str, float] = {}  # "station:v0" → wall-clock time the probe was written
     started = time.perf_counter()
 
     def ordinary(number: int) -> Message:
         keys = groups[(number // STATIONS) % len(groups)]
         values = ",".join(f'"{key}":{50 + number % 10}' for key in keys)
-        return topics[number % STATIONS], b'{"ts":%d,"values":{%s}}' % (base_ms + number, values.encode())
+        stamp = base_ms + (number // STATIONS) * step_ms
+        return topics[number % STATIONS], b'{"ts":%d,"values":{%s}}' % (stamp, values.encode())
 
     def probe_if_due() -> list[Message]:
         elapsed = time.perf_counter() - started
