@@ -42,7 +42,7 @@ LANE_LOOKBACK_IDS = 1000
 LANE_POLL_SECONDS = 0.25
 LANE_STOP_SECONDS = 5.0
 # While the lane runs, a batch's delivery job waits this long: it only evaluates what the lane missed.
-LANE_FALLBACK_SECONDS = 30.0
+LANE_FALLBACK_SECONDS = 10.0
 
 # Reading a report's place needs the staff view; the engine reads it as a system principal with only that scope.
 _READER = Principal(
