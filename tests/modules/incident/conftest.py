@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from ioc.core.http import PageParams
 from ioc.core.models import OutboxEvent
 from ioc.core.runtime import Runtime
 from ioc.core.security import Principal, PrincipalKind, Role
 from ioc.core.settings import Settings
 from ioc.core.time import utc_now
-from ioc.modules import org_unit
+from ioc.modules import notification, org_unit
 from ioc.modules.alarm.service import Firing, fire
 from ioc.modules.org_unit import service as org_unit_service
 from ioc.modules.org_unit.constants import DEMO_SCHEMATIC_GEOJSON, GeometrySource
@@ -149,3 +150,18 @@ async def events_named(runtime: Runtime, name: str) -> list[dict[str, Any]]:
 
 # A Wednesday morning in office hours (local 09:00), far enough back that any deadline from it has passed.
 PAST_MORNING = datetime.fromisoformat("2026-03-04T02:00:00+00:00")
+
+
+async def mail_subjects(runtime: Runtime, incident_id: int) -> dict[str, list[str]]:
+    """Return the subjects of the e-mails sent about an incident, by recipient."""
+    async with runtime.db.session() as session:
+        deliveries = await notification.list_deliveries(
+            session,
+            notification.DeliveryFilters(correlation=f"incident:{incident_id}"),
+            PageParams(limit=200, offset=0),
+            reveal_recipients=True,
+        )
+    subjects: dict[str, list[str]] = {}
+    for delivery in deliveries.items:
+        subjects.setdefault(delivery.recipient, []).append(delivery.subject)
+    return subjects

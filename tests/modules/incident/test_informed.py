@@ -10,30 +10,16 @@ import httpx
 from ioc.core.http import PageParams
 from ioc.core.runtime import Runtime
 from ioc.core.security import Role
-from ioc.modules import audit, identity, notification
+from ioc.modules import audit, identity
 from ioc.modules.incident import service
 from ioc.modules.incident.constants import MAX_NOTIFY_USERS, TaskStatus
 from ioc.modules.incident.schemas import IncidentCreate, TaskCreate, TaskStatusUpdate
 
-from .conftest import COMMUNE_AGENCY, INSIDE, People
+from .conftest import COMMUNE_AGENCY, INSIDE, People, mail_subjects
 
 LoginAs = Callable[..., Awaitable[httpx.AsyncClient]]
 MakeUser = Callable[..., Awaitable[dict[str, Any]]]
 INFORMED_MAIL = "Được báo tin về nhiệm vụ:"
-
-
-async def _subjects(runtime: Runtime, incident_id: int) -> dict[str, list[str]]:
-    async with runtime.db.session() as session:
-        deliveries = await notification.list_deliveries(
-            session,
-            notification.DeliveryFilters(correlation=f"incident:{incident_id}"),
-            PageParams(limit=200, offset=0),
-            reveal_recipients=True,
-        )
-    found: dict[str, list[str]] = {}
-    for delivery in deliveries.items:
-        found.setdefault(delivery.recipient, []).append(delivery.subject)
-    return found
 
 
 async def _task(runtime: Runtime, people: People, notify: list[int]) -> tuple[int, int]:
@@ -92,7 +78,7 @@ async def test_the_agency_head_changes_who_is_informed_audited_logged_and_mailed
     assert entry.actor_name == "truong_phuong"
     assert [p["id"] for p in (entry.before or {})["notify_users"]] == [an["id"]]
     assert [p["id"] for p in (entry.after or {})["notify_users"]] == [binh["id"], chi["id"]]
-    mail = await _subjects(runtime, incident_id)
+    mail = await mail_subjects(runtime, incident_id)
     (to_binh,) = [s for s in mail["binh@tayninh.gov.vn"] if INFORMED_MAIL in s]
     assert to_binh.endswith(f"{INFORMED_MAIL} {incident.code}")
     assert len([s for s in mail["chi@tayninh.gov.vn"] if INFORMED_MAIL in s]) == 1
@@ -103,7 +89,8 @@ async def test_the_agency_head_changes_who_is_informed_audited_logged_and_mailed
     assert same.status_code == 200
     async with runtime.db.session() as session:
         assert len((await service.get_incident(session, incident_id)).log) == len(incident.log)
-    assert len([s for s in (await _subjects(runtime, incident_id))["binh@tayninh.gov.vn"] if INFORMED_MAIL in s]) == 1
+    to_binh = (await mail_subjects(runtime, incident_id))["binh@tayninh.gov.vn"]
+    assert len([s for s in to_binh if INFORMED_MAIL in s]) == 1
 
     # The command may too, and may inform nobody.
     leader = await login_as(Role.LEADER)

@@ -13,31 +13,26 @@ from ioc.core.http import PageParams
 from ioc.core.models import Job
 from ioc.core.runtime import Runtime
 from ioc.core.security import Role
-from ioc.modules import audit, notification
+from ioc.modules import audit
 from ioc.modules.dashboard import repository as dashboard_repository
 from ioc.modules.incident import service
 from ioc.modules.incident.constants import IncidentType, TaskStatus
 from ioc.modules.incident.schemas import IncidentCreate, TaskCreate, TaskReassign, TaskStatusUpdate
 
-from .conftest import COMMUNE_AGENCY, CONSTRUCTION, INSIDE, PAST_MORNING, TAN_NINH, People, events_named
+from .conftest import (
+    COMMUNE_AGENCY,
+    CONSTRUCTION,
+    INSIDE,
+    PAST_MORNING,
+    TAN_NINH,
+    People,
+    events_named,
+    mail_subjects,
+)
 
 BINH_MINH = "25480"
 LoginAs = Callable[..., Awaitable[httpx.AsyncClient]]
 MakeUser = Callable[..., Awaitable[dict[str, Any]]]
-
-
-async def _mail_subjects(runtime: Runtime, incident_id: int) -> dict[str, list[str]]:
-    async with runtime.db.session() as session:
-        deliveries = await notification.list_deliveries(
-            session,
-            notification.DeliveryFilters(correlation=f"incident:{incident_id}"),
-            PageParams(limit=200, offset=0),
-            reveal_recipients=True,
-        )
-    subjects: dict[str, list[str]] = {}
-    for delivery in deliveries.items:
-        subjects.setdefault(delivery.recipient, []).append(delivery.subject)
-    return subjects
 
 
 async def _timer(runtime: Runtime, task_id: int) -> Job | None:
@@ -123,7 +118,7 @@ async def test_agency_head_gives_a_task_to_another_of_its_people_audited_logged_
     assert [(e.actor_name, (e.after or {}).get("assignee_id")) for e in entries.items] == [
         ("truong_phuong", second["id"])
     ]
-    subjects = await _mail_subjects(runtime, flood.id)
+    subjects = await mail_subjects(runtime, flood.id)
     assert any("Nhiệm vụ được giao:" in s for s in subjects["binh.tanninh@tayninh.gov.vn"]), subjects
     assert any("Nhiệm vụ đã chuyển:" in s for s in subjects["an.tanninh@tayninh.gov.vn"]), subjects
     (event,) = await events_named(runtime, "incident.task_reassigned")
@@ -209,7 +204,7 @@ async def test_command_moves_an_overdue_task_to_another_agency_with_a_new_deadli
     await runtime.jobs.run_due()
     overdue = await events_named(runtime, "incident.task_overdue")
     assert [e["agency_code"] for e in overdue] == [COMMUNE_AGENCY, CONSTRUCTION]
-    subjects = await _mail_subjects(runtime, flood.id)
+    subjects = await mail_subjects(runtime, flood.id)
     assert any("Nhiệm vụ được giao:" in s for s in subjects["minh.sxd@tayninh.gov.vn"]), subjects
     assert any("quá hạn" in s for s in subjects["giamdoc.sxd@tayninh.gov.vn"]), subjects
     async with runtime.db.session() as session:
